@@ -1,0 +1,128 @@
+"""Generic, non-secret helpers that tests call *inside* the child (``student.harness``).
+
+They build objects that student functions take as arguments (a loader, a model, an optimizer),
+so that a test of, say, a training loop does not depend on the student's own model. Nothing
+here knows an expected value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def tiny_dataset(
+    n: int = 32, seed: int = 0, shape: tuple[int, ...] = (3, 8, 8), num_classes: int = 2
+) -> TensorDataset:
+    """A seeded data set of `n` random float images and integer labels."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn((n, *shape), generator=g)
+    y = torch.randint(0, num_classes, (n,), generator=g)
+    return TensorDataset(x, y)
+
+
+def tiny_loader(
+    n: int = 32,
+    seed: int = 0,
+    shape: tuple[int, ...] = (3, 8, 8),
+    num_classes: int = 2,
+    batch_size: int = 8,
+    shuffle: bool = False,
+) -> DataLoader:
+    """A DataLoader over `tiny_dataset`; with `shuffle`, its order is seeded too."""
+    g = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        tiny_dataset(n, seed, tuple(shape), num_classes),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        generator=g,
+    )
+
+
+def loader_from_tensors(x: torch.Tensor, y: torch.Tensor, batch_size: int = 32) -> DataLoader:
+    """A DataLoader over given tensors, in order."""
+    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
+
+
+def tiny_model(
+    in_shape: tuple[int, ...] = (3, 8, 8), num_classes: int = 2, seed: int = 0
+) -> nn.Module:
+    """A small seeded conv net: conv(→4, 3×3) → ReLU → flatten → linear."""
+    torch.manual_seed(seed)
+    c, h, w = in_shape
+    return nn.Sequential(
+        nn.Conv2d(c, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * h * w, num_classes)
+    )
+
+
+def make_optimizer(model: nn.Module, name: str = "sgd", lr: float = 0.1, **kwargs: Any) -> Any:
+    """An optimizer over `model`'s trainable parameters ("sgd" or "adam")."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, **kwargs)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, **kwargs)
+    raise ValueError(f"unknown optimizer {name!r}")
+
+
+def make_criterion(name: str = "cross_entropy") -> nn.Module:
+    """A loss module ("cross_entropy" or "mse")."""
+    return {"cross_entropy": nn.CrossEntropyLoss, "mse": nn.MSELoss}[name]()
+
+
+def parameters(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Every parameter of `model`, detached copies, by name."""
+    return {k: v.detach().clone() for k, v in model.named_parameters()}
+
+
+def requires_grad(model: nn.Module) -> dict[str, bool]:
+    """Whether each named parameter is trainable."""
+    return {k: bool(v.requires_grad) for k, v in model.named_parameters()}
+
+
+def load_state(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Copy the given tensors into `model`'s parameters and buffers (strict)."""
+    model.load_state_dict(state, strict=True)
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
+    """The number of (trainable) parameter elements."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def forward(model: nn.Module, x: torch.Tensor, train: bool = False) -> torch.Tensor:
+    """`model(x)` in eval (default) or train mode, without gradient tracking."""
+    model.train(train)
+    with torch.no_grad():
+        return model(x)
+
+
+def layer_output_shapes(model: nn.Module, x: torch.Tensor) -> dict[str, list[int]]:
+    """The output shape of every named submodule on input `x`, via forward hooks."""
+    shapes: dict[str, list[int]] = {}
+    hooks = []
+    for name, module in model.named_modules():
+        if not name:
+            continue
+
+        def hook(_m: nn.Module, _i: Any, out: Any, name: str = name) -> None:
+            if isinstance(out, torch.Tensor):
+                shapes[name] = list(out.shape)
+
+        hooks.append(module.register_forward_hook(hook))
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return shapes
+
+
+def module_types(model: nn.Module) -> dict[str, str]:
+    """The class name of every named submodule."""
+    return {name: type(m).__name__ for name, m in model.named_modules() if name}

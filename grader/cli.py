@@ -1,0 +1,294 @@
+"""The `grader` command: a thin layer over the library's functions.
+
+Exit codes: 0 when the command ran (whatever the score), 2 for a usage or configuration
+error (one line, no traceback), 3 when the grader itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_USAGE, EXIT_GRADER_FAILED = 0, 2, 3
+
+
+class UsageError(Exception):
+    """A command-line or configuration mistake: reported in one line, exit 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grader",
+        description=(
+            "Grade deep-learning (PyTorch, CNN) assignments: build student templates from "
+            "reference solutions, check and grade submissions in a sandbox, verify that the "
+            "grading is valid."
+        ),
+        epilog="Exit codes: 0 ran (whatever the score), 2 usage/configuration error, 3 grader failure.",
+    )
+    parser.add_argument(
+        "--root", type=Path, help="project root (the folder holding assignments/); default: found from the current folder"
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks of grader failures")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the assignments, their parts and points")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser(
+        "build",
+        help="generate student_template/ from reference/",
+        description="Strip solution markers from reference/<a>/ into student_template/<a>/.",
+    )
+    p.add_argument("assignment", nargs="?", help="assignment name (or use --all)")
+    p.add_argument("--all", action="store_true", help="build every assignment")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 if student_template/ differs from what build would write")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser(
+        "check",
+        help="check a submission against the public tests (what students run)",
+        description="Grade a submission with the public tests only and print a scorecard.",
+    )
+    p.add_argument("assignment")
+    p.add_argument("path", nargs="?", type=Path, help="submission folder (default: the current folder)")
+    p.add_argument("--submission", type=Path, help="submission folder (same as PATH)")
+    _grading_options(p)
+    p.set_defaults(func=cmd_check, public_only=True)
+
+    p = sub.add_parser(
+        "grade",
+        help="grade a submission with all tests and write scorecards",
+        description="Grade a submission with public and hidden tests; render the result in the chosen formats.",
+    )
+    p.add_argument("assignment")
+    p.add_argument("--submission", type=Path, required=True, help="submission folder")
+    p.add_argument("--public-only", action="store_true", help="run the public tests only")
+    _grading_options(p)
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser(
+        "verify",
+        help="prove the grading valid: reference full, template zero, mutants lose the right part",
+    )
+    p.add_argument("assignment", nargs="?")
+    p.add_argument("--all", action="store_true", help="verify every assignment")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded in parallel (default: CPU count)")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("data", help="write an assignment's synthetic data set in the real on-disk layout")
+    p.add_argument("assignment")
+    p.add_argument("--out", type=Path, required=True, help="folder to write into")
+    p.add_argument("--seed", type=int, help="generator seed (default: the assignment's)")
+    p.add_argument("--size", choices=["small", "full"], default="small", help="small (CPU checks) or full")
+    p.set_defaults(func=cmd_data)
+    return parser
+
+
+def _grading_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", default="terminal", help="comma-separated: terminal,json,gradescope,junit,markdown (default: terminal)")
+    p.add_argument("--out", type=Path, help="folder for the file formats")
+    p.add_argument("--data", type=Path, help="use this data set folder instead of the generated one")
+    p.add_argument("--seed", type=int, default=0, help="base seed of the run (default 0)")
+    p.add_argument("-k", dest="keyword", help="only run tests matching this pytest -k expression")
+
+
+def _project(args: argparse.Namespace) -> Any:
+    from grader.spec import Project
+
+    return Project(args.root.resolve()) if args.root else Project.discover()
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the assignments with their parts."""
+    from rich.table import Table
+
+    project = _project(args)
+    table = Table(title=f"Assignments in {project.root}")
+    for col in ("assignment", "version", "parts", "points"):
+        table.add_column(col)
+    for spec in project.load_all():
+        parts = ", ".join(f"{p.name} ({p.points:g})" for p in spec.parts)
+        table.add_row(spec.name, spec.version, parts, f"{spec.max_score:g}")
+    _console().print(table)
+    return EXIT_OK
+
+
+def _names(args: argparse.Namespace, project: Any) -> list[str]:
+    if args.all:
+        return project.assignment_names()
+    if not args.assignment:
+        raise UsageError("name an assignment or pass --all")
+    return [args.assignment]
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Generate (or check) the student templates."""
+    from grader.template import build_assignment, find_reference_in_public_tests
+
+    project = _project(args)
+    console = _console()
+    drift = False
+    for name in _names(args, project):
+        spec = project.load(name)
+        refused = find_reference_in_public_tests(spec.public_tests)
+        if refused:
+            raise UsageError(f"{name}: public tests may not use the reference: {refused[0]}")
+        report = build_assignment(spec.reference_dir, spec.template_dir, check=args.check)
+        if args.check:
+            if report.ok:
+                console.print(f"{name}: student_template is up to date")
+            else:
+                drift = True
+                console.print(f"{name}: student_template differs from a fresh build:")
+                for rel in report.changed:
+                    console.print(f"  {rel}")
+        else:
+            console.print(f"{name}: wrote {len(report.written)} files into {spec.template_dir}")
+    if drift:
+        console.print("run `grader build --all` and commit the result")
+        return 1
+    return EXIT_OK
+
+
+def _submission(args: argparse.Namespace) -> Path:
+    path = args.submission or getattr(args, "path", None) or Path.cwd()
+    if not path.is_dir():
+        raise UsageError(f"submission folder {path} does not exist")
+    return path.resolve()
+
+
+def _grade(args: argparse.Namespace, public_only: bool) -> int:
+    from grader.runner.session import run_session
+    from grader.scorecard import parse_formats, render
+
+    try:
+        formats = parse_formats(args.format)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if any(f != "terminal" for f in formats) and args.out is None:
+        raise UsageError("--out DIR is needed for the file formats")
+    spec = _project(args).load(args.assignment)
+    submission = _submission(args)
+    console = _console()
+    with console.status(f"grading {submission.name} ({spec.name}{', public tests' if public_only else ''})…"):
+        result = run_session(
+            spec,
+            submission,
+            public_only=public_only,
+            data_dir=args.data,
+            seed=args.seed,
+            keyword=args.keyword,
+        )
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+    written = render(result, formats, args.out, console=console)
+    for path in written:
+        console.print(f"wrote {path}")
+    if result.errors:
+        return EXIT_GRADER_FAILED
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Grade with the public tests only."""
+    return _grade(args, public_only=True)
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade with all tests."""
+    return _grade(args, public_only=args.public_only)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Verify one or all assignments."""
+    from rich.table import Table
+
+    from grader.verify import verify_assignment
+
+    project = _project(args)
+    console = _console()
+    all_ok = True
+    for name in _names(args, project):
+        spec = project.load(name)
+        with console.status(f"verifying {name}…") as status:
+            report = verify_assignment(
+                spec,
+                jobs=args.jobs,
+                on_row=lambda row, s=status: s.update(f"verifying {name}… {row.submission}: {'ok' if row.ok else 'FAILED'}"),
+            )
+        table = Table(title=f"grader verify {name}")
+        for col in ("submission", "expected", "score", "result", "detail"):
+            table.add_column(col)
+        for row in report.rows:
+            mark = "[green]ok[/green]" if row.ok else "[red]FAILED[/red]"
+            from rich.markup import escape
+
+            table.add_row(
+                escape(row.submission),
+                escape(row.expectation),
+                f"{row.score:g}/{row.max_score:g}",
+                mark,
+                escape(row.detail),
+            )
+        console.print(table)
+        all_ok &= report.ok
+    console.print("verify: all checks passed" if all_ok else "verify: FAILED")
+    return EXIT_OK if all_ok else 1
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    """Write an assignment's synthetic data set."""
+    from grader.data import GENERATORS
+
+    spec = _project(args).load(args.assignment)
+    gen = spec.data.generator
+    if not gen or gen not in GENERATORS:
+        raise UsageError(f"{spec.name} has no synthetic data generator")
+    seed = spec.data.seed if args.seed is None else args.seed
+    out = GENERATORS[gen](args.out, seed, size=args.size)
+    _console().print(f"wrote the {gen} data set (seed {seed}, {args.size}) to {out}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    from grader.mutants import MutantError
+    from grader.runner.plugin import ConfigError
+    from grader.spec import SpecError
+
+    try:
+        return int(args.func(args))
+    except (UsageError, SpecError, ConfigError, MutantError, FileNotFoundError) as exc:
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        more = f" (and {len(lines) - 1} more lines)" if len(lines) > 1 and isinstance(exc, ConfigError) else ""
+        print(f"grader: error: {lines[0]}{more}", file=sys.stderr)
+        if isinstance(exc, ConfigError):
+            for line in lines[1:]:
+                print(f"grader: error: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        print(f"grader: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print("grader: run again with --debug for the full traceback", file=sys.stderr)
+        return EXIT_GRADER_FAILED

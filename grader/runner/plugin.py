@@ -1,0 +1,280 @@
+"""The pytest plugin that grades: fixtures, points, per-test seeds and limits, results.
+
+It runs in the trusted grading process. Student code is reached only through the `student`
+fixture (a sandboxed child); the reference solution through `reference` (a second child).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.results import TestResult
+from grader.sandbox.client import Sandbox, StudentError, StudentFailure, Submission
+from grader.testing import POINTS_MARK
+
+PUBLIC_FORBIDDEN_FIXTURES = frozenset({"reference"})
+
+
+class ConfigError(Exception):
+    """The assignment's tests or settings are wrong (not the student's fault)."""
+
+
+def test_seed(base_seed: int, nodeid: str) -> int:
+    """A per-test seed derived from the run's base seed and the test's id."""
+    digest = hashlib.sha256(f"{base_seed}:{nodeid}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+def _seed_trusted(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    import torch
+
+    torch.manual_seed(seed)
+
+
+class GradingPlugin:
+    """Registered with `pytest.main(plugins=[...])` for one grading run."""
+
+    def __init__(
+        self,
+        *,
+        spec: Any,
+        submission_dir: Path,
+        data_dir: Path | None,
+        base_seed: int = 0,
+        threads: int = 1,
+        submission_deadline: float | None = None,
+    ) -> None:
+        self.assignment = spec
+        self.submission_dir = submission_dir
+        self.data_dir_path = data_dir
+        self.base_seed = base_seed
+        self.threads = threads
+        self.submission_deadline = submission_deadline
+        self.results: list[TestResult] = []
+        self.config_errors: list[str] = []
+        self.collection_errors: list[str] = []
+        self._student: Sandbox | None = None
+        self._reference: Sandbox | None = None
+        self._pending: dict[str, TestResult] = {}
+        self._explained: set[str] = set()
+
+    # --- sandboxes ----------------------------------------------------------------------
+    def _env(self) -> dict[str, str]:
+        return {"GRADER_DATA": str(self.data_dir_path)} if self.data_dir_path else {}
+
+    def student_sandbox(self) -> Sandbox:
+        """The submission's sandbox, created on first use."""
+        if self._student is None:
+            self._student = Sandbox(
+                self.submission_dir,
+                fixture_name="student",
+                call_seconds=self.assignment.limits.call_seconds,
+                env=self._env(),
+                threads=self.threads,
+            )
+        return self._student
+
+    def reference_sandbox(self) -> Sandbox:
+        """The reference solution's (trusted) sandbox, created on first use."""
+        if self._reference is None:
+            self._reference = Sandbox(
+                self.assignment.reference_dir,
+                fixture_name="reference",
+                call_seconds=max(60.0, self.assignment.limits.call_seconds * 10),
+                env=self._env(),
+                threads=self.threads,
+            )
+        return self._reference
+
+    @property
+    def restarts(self) -> int:
+        """How many times the student's child was restarted after a crash or time-out."""
+        return self._student.restarts if self._student else 0
+
+    def close(self) -> None:
+        """Stop both children and remove their folders."""
+        for sb in (self._student, self._reference):
+            if sb is not None:
+                sb.close()
+
+    # --- fixtures -----------------------------------------------------------------------
+    @pytest.fixture(scope="session")
+    def student(self) -> Submission:
+        """The submission under grading, in its sandboxed child."""
+        return Submission(self.student_sandbox())
+
+    @pytest.fixture(scope="session")
+    def reference(self) -> Submission:
+        """The reference solution, in a trusted child (hidden tests only)."""
+        return Submission(self.reference_sandbox())
+
+    @pytest.fixture(scope="session")
+    def spec(self) -> Any:
+        """The AssignmentSpec being graded."""
+        return self.assignment
+
+    @pytest.fixture(scope="session")
+    def data_dir(self) -> Path:
+        """The assignment's data set folder."""
+        if self.data_dir_path is None:
+            pytest.fail("this assignment has no data set configured (assignment.yaml: data)")
+        return self.data_dir_path
+
+    @pytest.fixture
+    def timings(self, request: pytest.FixtureRequest) -> dict[str, float]:
+        """A dict a test fills with named wall times (seconds) for the scorecard."""
+        store: dict[str, float] = {}
+        request.node.stash[_TIMINGS] = store
+        return store
+
+    @pytest.fixture(autouse=True)
+    def _grader_per_test(self, request: pytest.FixtureRequest) -> Any:
+        seed = test_seed(self.base_seed, request.node.nodeid)
+        _seed_trusted(seed)
+        now = time.monotonic()
+        deadline = now + self.assignment.limits.test_seconds
+        reason = f"this test's time limit of {self.assignment.limits.test_seconds:g} s ran out"
+        if self.submission_deadline is not None and self.submission_deadline < deadline:
+            deadline = self.submission_deadline
+            reason = f"the submission's time limit of {self.assignment.limits.submission_seconds:g} s ran out"
+        for sb in (self._student, self._reference):
+            if sb is not None:
+                sb.seed(seed)
+        if "student" in request.fixturenames:
+            sb = self.student_sandbox()
+            sb.seed(seed)
+            sb.set_deadline(deadline, reason)
+            sb.mark_output()
+        if "reference" in request.fixturenames:
+            self.reference_sandbox().seed(seed)
+        yield
+
+    # --- hooks --------------------------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", f"{POINTS_MARK}(n, part): points of a grading test")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        parts = set(self.assignment.part_names)
+        hidden = self.assignment.hidden_tests.resolve()
+        for item in items:
+            mark = item.get_closest_marker(POINTS_MARK)
+            where = item.nodeid
+            if mark is None:
+                self.config_errors.append(f"{where}: has no @points(n, part=...) marker")
+                continue
+            part = mark.kwargs.get("part")
+            if part not in parts:
+                self.config_errors.append(
+                    f"{where}: names part {part!r}, which assignment.yaml does not define "
+                    f"(parts: {', '.join(sorted(parts))})"
+                )
+            if not _is_under(Path(str(item.path)), hidden):
+                asked = PUBLIC_FORBIDDEN_FIXTURES & set(getattr(item, "fixturenames", ()))
+                if asked:
+                    self.config_errors.append(
+                        f"{where}: a public test may not use the {', '.join(sorted(asked))} fixture"
+                    )
+        if self.config_errors:
+            items.clear()
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"could not collect {report.nodeid}: {report.longreprtext[-2000:]}")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        result = self._pending.get(item.nodeid)
+        if result is None:
+            result = self._new_result(item)
+            self._pending[item.nodeid] = result
+        result.duration += call.duration
+        if report.failed and item.nodeid not in self._explained:
+            self._explained.add(item.nodeid)
+            result.outcome = "failed" if call.when == "call" else "error"
+            self._explain(result, call, item)
+        elif report.skipped and call.when in ("setup", "call"):
+            result.outcome = "skipped"
+            result.message = _skip_reason(report)
+        elif call.when == "call" and report.passed and item.nodeid not in self._explained:
+            result.outcome = "passed"
+        if call.when == "teardown":
+            result.timings = dict(item.stash.get(_TIMINGS, {}))
+            if self._student is not None and result.outcome != "passed" and "student" in item.fixturenames:
+                out = self._student.output(since_mark=True)
+                result.output = out or None
+            self.results.append(self._pending.pop(item.nodeid))
+        return report
+
+    # --- helpers ------------------------------------------------------------------------
+    def _new_result(self, item: pytest.Item) -> TestResult:
+        mark = item.get_closest_marker(POINTS_MARK)
+        assert mark is not None  # checked at collection
+        func = getattr(item, "function", None)
+        doc = inspect.getdoc(func) if func is not None else None
+        hidden = _is_under(Path(str(item.path)), self.assignment.hidden_tests.resolve())
+        return TestResult(
+            nodeid=item.nodeid,
+            name=item.name,
+            part=str(mark.kwargs["part"]),
+            max_points=float(mark.args[0]),
+            outcome="failed",
+            visibility="hidden" if hidden else "public",
+            description=(doc or "").strip().split("\n\n")[0],
+        )
+
+    def _explain(self, result: TestResult, call: pytest.CallInfo[None], item: pytest.Item) -> None:
+        if call.excinfo is None:
+            result.message = "failed"
+            return
+        exc = call.excinfo.value
+        exc = _unwrap_group(exc)
+        notes = [n for n in getattr(exc, "__notes__", []) if isinstance(n, str)]
+        example = [n for n in notes if n.startswith(("Falsifying", "Failing test case"))]
+        if example:
+            result.falsifying_example = "\n".join(example)
+        if isinstance(exc, StudentError):
+            result.message = str(exc)
+            result.traceback = exc.traceback or None
+        elif isinstance(exc, StudentFailure | AssertionError):
+            result.message = str(exc) or "assertion failed"
+        elif isinstance(exc, TypeError) and "handle stands for" in str(exc):
+            result.message = f"expected data (numbers, arrays, tensors) but got an object from your code: {exc}"
+        else:
+            result.message = f"{type(exc).__name__}: {exc}"
+        if call.when != "call":
+            result.message = f"({call.when}) {result.message}"
+
+
+def _unwrap_group(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return "skipped"
+
+
+def _is_under(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+_TIMINGS = pytest.StashKey[dict[str, float]]()

@@ -1,0 +1,206 @@
+"""One grading run: pytest over an assignment's tests against one submission → GradeResult.
+
+`run_session` runs in the current (trusted) process. `grade_in_subprocess` runs it in a fresh
+trusted Python process, for callers that grade many submissions or already run inside pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import grader
+from grader.results import GradeResult, PartResult, score_parts
+from grader.runner.data import resolve_data_dir
+from grader.runner.plugin import ConfigError, GradingPlugin
+
+INI_FILE = Path(__file__).resolve().parent.parent / "pytest_grading.ini"
+
+
+def _hypothesis_profile(max_examples: int) -> None:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "grader",
+        derandomize=True,
+        database=None,
+        deadline=None,
+        max_examples=max_examples,
+        print_blob=False,
+        suppress_health_check=list(HealthCheck),
+    )
+    settings.load_profile("grader")
+
+
+def run_session(
+    spec: Any,
+    submission_dir: Path,
+    *,
+    public_only: bool = False,
+    data_dir: Path | None = None,
+    seed: int = 0,
+    threads: int = 1,
+    label: str | None = None,
+    keyword: str | None = None,
+) -> GradeResult:
+    """Grade `submission_dir` against `spec`'s tests in this process.
+
+    Raises ConfigError when the assignment's tests or settings are wrong.
+    """
+    import pytest
+
+    started = time.monotonic()
+    submission_dir = Path(submission_dir).resolve()
+    if not submission_dir.is_dir():
+        raise ConfigError(f"submission folder {submission_dir} does not exist")
+    data = resolve_data_dir(spec, data_dir)
+    _hypothesis_profile(spec.hypothesis_max_examples)
+    plugin = GradingPlugin(
+        spec=spec,
+        submission_dir=submission_dir,
+        data_dir=data,
+        base_seed=seed,
+        threads=threads,
+        submission_deadline=started + spec.limits.submission_seconds,
+    )
+    paths = [spec.public_tests] + ([] if public_only else [spec.hidden_tests])
+    paths = [str(p) for p in paths if Path(p).is_dir()]
+    if not paths:
+        raise ConfigError(f"{spec.name}: no test folders found ({spec.public_tests}, {spec.hidden_tests})")
+    args = [
+        *paths,
+        "-c", str(INI_FILE),
+        "--rootdir", str(spec.root),
+        "--import-mode=importlib",
+        "-p", "no:cacheprovider",
+        "-p", "no:randomly",
+        "-p", "no:terminal",
+    ]  # fmt: skip
+    if keyword:
+        args += ["-k", keyword]
+    sink = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            code = pytest.main(args, plugins=[plugin])
+    finally:
+        plugin.close()
+    if plugin.config_errors:
+        raise ConfigError("\n".join(plugin.config_errors))
+    errors = list(plugin.collection_errors)
+    if int(code) not in (0, 1) and not errors and plugin.results:
+        errors.append(f"pytest ended with exit code {int(code)}")
+    if not plugin.results and not errors:
+        errors.append(f"no grading test ran (pytest exit code {int(code)}): {sink.getvalue()[-1500:]}")
+    parts = [PartResult(name=p.name, max_points=float(p.points), description=p.description) for p in spec.parts]
+    tests = sorted(plugin.results, key=lambda t: t.nodeid)
+    total = score_parts(parts, tests)
+    return GradeResult(
+        assignment=spec.name,
+        title=spec.title,
+        assignment_version=str(spec.version),
+        submission=label or submission_dir.name,
+        score=total,
+        max_score=float(sum(p.max_points for p in parts)),
+        parts=parts,
+        tests=tests,
+        errors=errors,
+        metadata={
+            "grader_version": grader.__version__,
+            "seed": seed,
+            "public_only": public_only,
+            "hypothesis_max_examples": spec.hypothesis_max_examples,
+            "restarts": plugin.restarts,
+            "machine": _machine(),
+        },
+        duration=round(time.monotonic() - started, 3),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _machine() -> dict[str, Any]:
+    info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform()}
+    with contextlib.suppress(Exception):
+        import torch
+
+        info["torch"] = torch.__version__
+        info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return info
+
+
+def grade_in_subprocess(
+    spec_file: Path,
+    submission_dir: Path,
+    *,
+    public_only: bool = False,
+    data_dir: Path | None = None,
+    seed: int = 0,
+    label: str | None = None,
+    timeout: float | None = None,
+) -> GradeResult:
+    """Run `run_session` in a fresh trusted Python process and return its result.
+
+    Raises ConfigError (configuration problems) or RuntimeError (the grader itself failed).
+    """
+    with tempfile.TemporaryDirectory(prefix="grader-session-") as tmp:
+        out = Path(tmp) / "result.json"
+        cmd = [
+            sys.executable, "-m", "grader.runner.session",
+            "--spec", str(spec_file), "--submission", str(submission_dir),
+            "--out", str(out), "--seed", str(seed),
+        ]  # fmt: skip
+        if public_only:
+            cmd.append("--public-only")
+        if data_dir is not None:
+            cmd += ["--data", str(data_dir)]
+        if label:
+            cmd += ["--label", label]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=os.environ.copy())
+        if proc.returncode == 2:
+            raise ConfigError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "configuration error")
+        if proc.returncode != 0 or not out.exists():
+            raise RuntimeError(f"grading process failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+        return GradeResult.from_json(out.read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m grader.runner.session`: grade once and write the result as JSON."""
+    import argparse
+
+    from grader.spec import SpecError, load_spec
+
+    parser = argparse.ArgumentParser(prog="python -m grader.runner.session")
+    parser.add_argument("--spec", required=True, type=Path)
+    parser.add_argument("--submission", required=True, type=Path)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--label")
+    parser.add_argument("--public-only", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        spec = load_spec(args.spec)
+        result = run_session(
+            spec, args.submission, public_only=args.public_only, data_dir=args.data,
+            seed=args.seed, label=args.label,
+        )  # fmt: skip
+    except (SpecError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+    tmp.replace(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,594 @@
+"""The grading process's side of the sandbox: start the child, talk to it, survive it.
+
+`Sandbox` owns one child process at a time (a *generation*); when a call times out or the
+child dies, the tests in flight fail with a plain message and the next call starts a fresh
+child. `Handle` is the opaque proxy for an object that stays in the child. `Submission` is
+what tests see as the `student` and `reference` fixtures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from grader.sandbox import wire
+
+OUTPUT_LIMIT = 1024 * 1024
+_COPY_LIMIT = 200 * 1024 * 1024
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".git", ".hypothesis")
+
+
+class StudentFailure(AssertionError):
+    """Base of the failures that student code causes; the test that met it fails."""
+
+
+class StudentError(StudentFailure):
+    """Student code raised an exception."""
+
+    def __init__(self, what: str, exc_type: str, message: str, traceback: str) -> None:
+        self.what, self.exc_type, self.exc_message, self.traceback = what, exc_type, message, traceback
+        super().__init__(f"{exc_type} in `{what}`: {message}" if message else f"{exc_type} in `{what}`")
+
+
+class StudentExit(StudentError):
+    """Student code called sys.exit() (raised SystemExit)."""
+
+
+class StudentTimeout(StudentFailure):
+    """Student code did not return within its time limit."""
+
+
+class StudentCrash(StudentFailure):
+    """The child process died while running student code."""
+
+
+class StaleHandle(StudentFailure):
+    """A handle from a child that has since been replaced."""
+
+
+class NotPlainData(TypeError):
+    """`value()` asked for something that cannot cross by value."""
+
+
+_REFUSED = (
+    "a {kind} handle stands for an object inside the sandboxed child and cannot be {verb} in "
+    "the grading process; fetch plain data with `{fixture}.value(handle)` or an attribute "
+    "that is data (a tensor, an array, a number) and compare that"
+)
+
+
+class Handle:
+    """An opaque proxy for an object held in the child."""
+
+    __slots__ = ("_sandbox", "_id", "_gen", "_type", "_label", "_kind", "__weakref__")
+
+    def __init__(self, sandbox: Sandbox, node: dict[str, Any], label: str) -> None:
+        object.__setattr__(self, "_sandbox", sandbox)
+        object.__setattr__(self, "_id", node["id"])
+        object.__setattr__(self, "_gen", sandbox.generation)
+        object.__setattr__(self, "_type", str(node.get("type", "object")))
+        object.__setattr__(self, "_kind", str(node.get("kind", "object")))
+        object.__setattr__(self, "_label", label)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__") or name in Handle.__slots__:
+            raise AttributeError(name)
+        return self._sandbox.request("getattr", self, {"_name": name}, label=f"{self._label}.{name}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._sandbox.request("setattr", self, {"_name": name}, {"value": value}, label=f"{self._label}.{name} = …")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._sandbox.request(
+            "call", self, values={"args": list(args), "kwargs": kwargs}, label=f"{self._label}(…)"
+        )
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._sandbox.request("getitem", self, values={"key": key}, label=f"{self._label}[…]")
+
+    def __len__(self) -> int:
+        n = self._sandbox.request("len", self, label=f"len({self._label})")
+        if type(n) is not int:
+            raise StudentFailure(f"len({self._label}) did not give an int")
+        return n
+
+    def __iter__(self) -> Iterator[Any]:
+        it = self._sandbox.request("iter", self, label=f"iter({self._label})")
+        while True:
+            item = self._sandbox.request("next", it, label=f"next(iter({self._label}))")
+            if item is _STOP:
+                return
+            yield item
+
+    def _refuse(self, verb: str) -> TypeError:
+        return TypeError(_REFUSED.format(kind=self._type, verb=verb, fixture=self._sandbox.fixture_name))
+
+    def __eq__(self, other: object) -> bool:
+        raise self._refuse("compared with ==")
+
+    def __ne__(self, other: object) -> bool:
+        raise self._refuse("compared with !=")
+
+    def __lt__(self, other: object) -> bool:
+        raise self._refuse("ordered")
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+    def __bool__(self) -> bool:
+        raise self._refuse("used as a truth value")
+
+    def __hash__(self) -> int:
+        raise self._refuse("hashed")
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._refuse("converted to an array")
+
+    def __repr__(self) -> str:
+        return f"<{self._sandbox.fixture_name} handle #{self._id}: {self._type} ({self._label})>"
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self._sandbox._forget(self._id, self._gen)
+
+
+_STOP = object()
+
+
+def _copy_submission(src: Path, dst: Path) -> None:
+    total = 0
+    for path in src.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            total += path.stat().st_size
+    if total > _COPY_LIMIT:
+        raise ValueError(f"submission {src} is larger than {_COPY_LIMIT // 2**20} MiB")
+    shutil.copytree(src, dst, ignore=_IGNORED, symlinks=False, dirs_exist_ok=True)
+
+
+class Sandbox:
+    """One submission's child process, restarted on demand."""
+
+    def __init__(
+        self,
+        submission_dir: Path,
+        *,
+        fixture_name: str = "student",
+        call_seconds: float = 10.0,
+        env: dict[str, str] | None = None,
+        threads: int = 1,
+    ) -> None:
+        self.submission_dir = Path(submission_dir).resolve()
+        if not self.submission_dir.is_dir():
+            raise FileNotFoundError(f"submission folder {self.submission_dir} does not exist")
+        self.fixture_name = fixture_name
+        self.call_seconds = call_seconds
+        self.extra_env = dict(env or {})
+        self.threads = threads
+        self.generation = 0
+        self.restarts = 0
+        self._tmp = Path(tempfile.mkdtemp(prefix=f"grader-{fixture_name}-"))
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._to_child = -1
+        self._from_child = -1
+        self._seq = 0
+        self._release: list[int] = []
+        self._deadline: float | None = None
+        self._deadline_reason = ""
+        self._call_override: float | None = None
+        self._poisoned: StudentFailure | None = None
+        self._output_file: Path | None = None
+        self._output_mark = 0
+        self._pending_seed: int | None = None
+        self._test_seed: int | None = None
+        self._import_failures: dict[str, StudentFailure] = {}
+        self._modules: dict[str, Handle] = {}
+        self.workdir = self._tmp / "work"
+
+    # --- life cycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Start a fresh child in a fresh working folder holding only the submission."""
+        self.stop()
+        self.generation += 1
+        self.workdir = self._tmp / f"work{self.generation}"
+        self.workdir.mkdir()
+        _copy_submission(self.submission_dir, self.workdir)
+        (self.workdir / ".tmp").mkdir(exist_ok=True)
+        self._output_file = self._tmp / f"output{self.generation}.txt"
+        self._output_mark = 0
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.workdir),
+            "TMPDIR": str(self.workdir / ".tmp"),
+            "LANG": "C.UTF-8",
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "OMP_NUM_THREADS": str(self.threads),
+            "MKL_NUM_THREADS": str(self.threads),
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(self.workdir / ".tmp"),
+            "XDG_CACHE_HOME": str(self.workdir / ".tmp"),
+            "GRADER_CHILD": "1",
+            **self.extra_env,
+        }
+        cmd = [
+            # Not -I: it would ignore PYTHONHASHSEED; the environment is ours entirely anyway.
+            sys.executable, "-s", "-P", "-u", "-m", "grader.sandbox.child",
+            "--in-fd", str(req_r), "--out-fd", str(resp_w),
+            "--root", str(self.workdir), "--threads", str(self.threads),
+        ]  # fmt: skip
+        with open(self._output_file, "wb") as out:
+            self._proc = subprocess.Popen(
+                cmd,
+                cwd=self.workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                pass_fds=(req_r, resp_w),
+                start_new_session=True,
+            )
+        os.close(req_r)
+        os.close(resp_w)
+        self._to_child, self._from_child = req_w, resp_r
+        os.set_blocking(self._from_child, False)
+        self._modules = {}
+        self._pending_seed = self._test_seed
+
+    def stop(self) -> None:
+        """Kill the child and everything in its process group."""
+        proc, self._proc = self._proc, None
+        for fd in (self._to_child, self._from_child):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._to_child = self._from_child = -1
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        self._release = []
+
+    def close(self) -> None:
+        """Stop the child and delete its working folders."""
+        self.stop()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        """True while a child is running."""
+        return self._proc is not None and self._proc.poll() is None
+
+    # --- limits -------------------------------------------------------------------------
+    def set_deadline(self, deadline: float | None, reason: str = "") -> None:
+        """Start a new test: a monotonic-clock time after which every call fails.
+
+        It also clears the record of an earlier time-out: after a call times out, every further
+        call in the same test fails at once, so that a hang costs its limit once, not once per
+        hypothesis example.
+        """
+        self._deadline, self._deadline_reason = deadline, reason
+        self._poisoned = None
+
+    @contextlib.contextmanager
+    def time_limit(self, seconds: float) -> Iterator[None]:
+        """Within the block, one call may take up to `seconds` (instead of the default)."""
+        old, self._call_override = self._call_override, seconds
+        try:
+            yield
+        finally:
+            self._call_override = old
+
+    def output(self, *, since_mark: bool = False, limit: int = 8192) -> str:
+        """The tail of what student code printed (since the last `mark_output()` if asked)."""
+        if self._output_file is None or not self._output_file.exists():
+            return ""
+        with open(self._output_file, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            end = f.tell()
+            start = self._output_mark if since_mark else 0
+            start = max(start, end - limit)
+            f.seek(start)
+            data = f.read(end - start)
+        cut = "… (earlier output cut)\n" if start > (self._output_mark if since_mark else 0) else ""
+        return cut + data.decode("utf-8", "replace")
+
+    def mark_output(self) -> None:
+        """Remember where the output ends now."""
+        if self._output_file is not None and self._output_file.exists():
+            self._output_mark = self._output_file.stat().st_size
+
+    # --- requests -----------------------------------------------------------------------
+    def import_module(self, name: str, *, harness: bool = False) -> Handle:
+        """A handle to a module of the submission (import failures are remembered)."""
+        if name in self._import_failures:
+            raise _fresh(self._import_failures[name])
+        if self._poisoned is not None:
+            raise _fresh(self._poisoned)
+        cached = self._modules.get(name)
+        if cached is not None and cached._gen == self.generation and self.alive:
+            return cached
+        fields: dict[str, Any] = {"_module": name, "_harness": harness}
+        try:
+            mod = self.request("import", None, fields, label=f"import {name}")
+        except StudentError as exc:
+            self._import_failures[name] = exc
+            raise
+        except StudentCrash as exc:
+            self._import_failures[name] = exc
+            raise
+        self._modules[name] = mod
+        return mod
+
+    def value(self, handle: Handle) -> Any:
+        """The by-value copy of the object behind `handle`."""
+        if not isinstance(handle, Handle):
+            return handle
+        return self.request("value", handle, label=f"value of {handle._label}")
+
+    def seed(self, seed: int) -> None:
+        """Seed the child's generators before the next request (and after any restart)."""
+        self._pending_seed = self._test_seed = seed
+
+    def request(
+        self,
+        op: str,
+        target: Handle | None,
+        fields: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+        *,
+        label: str,
+    ) -> Any:
+        """Send one operation and wait for its answer within the time limits."""
+        if target is not None:
+            if target._sandbox is not self:
+                raise TypeError(f"{target!r} belongs to another process and cannot be used here")
+            if target._gen != self.generation or not self.alive:
+                raise StaleHandle(
+                    f"`{target._label}` belonged to a child process that has since been "
+                    "restarted (after a crash or a time-out); it no longer exists"
+                )
+        if self._poisoned is not None:
+            raise _fresh(self._poisoned)
+        if not self.alive:
+            if self._proc is not None:
+                self.stop()
+            self.start()
+        if self._pending_seed is not None and op != "seed":
+            seed, self._pending_seed = self._pending_seed, None
+            self.request("seed", None, {"_seed": seed}, label="seeding the generators")
+        self._seq += 1
+        msg: dict[str, Any] = {"_op": op, "_seq": self._seq, "_release": self._release}
+        self._release = []
+        if target is not None:
+            msg["_target"] = {"t": "handle", "id": target._id}
+        msg.update(fields or {})
+        msg.update(values or {})
+        frame = wire.encode(msg, self._encode_handle)
+        limit, reason = self._limit()
+        if limit <= 0:
+            raise StudentTimeout(f"{reason} before `{label}` could run")
+        deadline = time.monotonic() + limit
+        try:
+            self._send(frame, deadline)
+            reply = self._receive(deadline, label)
+        except _Timeout:
+            self.stop()
+            self.restarts += 1
+            self._poisoned = StudentTimeout(f"your code did not return within {_fmt_s(limit)} ({reason}) in `{label}`")
+            raise _fresh(self._poisoned) from None
+        except _Died as died:
+            code = died.code
+            self.stop()
+            self.restarts += 1
+            self._poisoned = StudentCrash(f"your code ended the process {_describe_exit(code)} during `{label}`")
+            raise _fresh(self._poisoned) from None
+        except wire.WireError as exc:
+            self.stop()
+            self.restarts += 1
+            raise StudentCrash(f"the child's answer to `{label}` was malformed and was refused ({exc})") from None
+        if reply.get("_seq") != self._seq:
+            self.stop()
+            self.restarts += 1
+            raise StudentCrash(f"the child's answer to `{label}` was out of order and was refused")
+        if not reply.get("_ok"):
+            err = reply.get("_error") or {}
+            exc_type, message = str(err.get("type", "Exception")), str(err.get("message", ""))
+            if err.get("codec"):
+                raise NotPlainData(f"`{label}` is not plain data: {message}")
+            tb = str(err.get("traceback", ""))
+            if exc_type == "SystemExit":
+                raise StudentExit(label, exc_type, f"your code called sys.exit({err.get('exit_code')})", tb)
+            raise StudentError(label, exc_type, message, tb)
+        if reply.get("_stop"):
+            return _STOP
+        return reply.get("result")
+
+    def _limit(self) -> tuple[float, str]:
+        call = self._call_override if self._call_override is not None else self.call_seconds
+        reason = f"the limit for one call is {_fmt_s(call)}"
+        if self._deadline is not None:
+            left = self._deadline - time.monotonic()
+            if left < call:
+                return left, self._deadline_reason or "the time budget ran out"
+        return call, reason
+
+    def _encode_handle(self, obj: Any) -> dict[str, Any]:
+        if isinstance(obj, Handle):
+            if obj._sandbox is not self:
+                raise TypeError(f"{obj!r} belongs to another process and cannot be passed here")
+            if obj._gen != self.generation:
+                raise StaleHandle(f"`{obj._label}` belonged to a child process that has since been restarted")
+            return {"t": "handle", "id": obj._id}
+        raise TypeError(f"{type(obj).__name__} cannot be sent to the child (only plain data and handles)")
+
+    def _forget(self, hid: int, gen: int) -> None:
+        if gen == self.generation:
+            self._release.append(hid)
+
+    def _send(self, frame: bytes, deadline: float) -> None:
+        view = memoryview(frame)
+        sel = selectors.DefaultSelector()
+        os.set_blocking(self._to_child, False)
+        sel.register(self._to_child, selectors.EVENT_WRITE)
+        try:
+            while view:
+                if not sel.select(timeout=_tick(deadline)):
+                    self._check(deadline)
+                    continue
+                try:
+                    n = os.write(self._to_child, view)
+                except BlockingIOError:
+                    continue
+                except (BrokenPipeError, OSError):
+                    raise _Died(self._wait_code()) from None
+                view = view[n:]
+        finally:
+            sel.close()
+
+    def _receive(self, deadline: float, label: str) -> dict[str, Any]:
+        buf = bytearray()
+        need = wire.PREFIX_SIZE
+        sizes: tuple[int, int] | None = None
+        sel = selectors.DefaultSelector()
+        sel.register(self._from_child, selectors.EVENT_READ)
+        try:
+            while True:
+                if len(buf) >= need:
+                    if sizes is None:
+                        sizes = wire.frame_sizes(bytes(buf[: wire.PREFIX_SIZE]))
+                        need = wire.PREFIX_SIZE + sizes[0] + sizes[1]
+                        continue
+                    head_end = wire.PREFIX_SIZE + sizes[0]
+                    head, payload = bytes(buf[wire.PREFIX_SIZE : head_end]), bytes(buf[head_end:need])
+                    return wire.decode_parts(head, payload, lambda node: Handle(self, node, label))
+                if not sel.select(timeout=_tick(deadline)):
+                    self._check(deadline)
+                    continue
+                try:
+                    chunk = os.read(self._from_child, max(need - len(buf), 1 << 16))
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    raise _Died(self._wait_code())
+                buf += chunk
+        finally:
+            sel.close()
+
+    def _check(self, deadline: float) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            raise _Died(self._wait_code())
+        if time.monotonic() >= deadline:
+            raise _Timeout
+
+    def _wait_code(self) -> int | None:
+        if self._proc is None:
+            return None
+        try:
+            return self._proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+def _fresh(exc: StudentFailure) -> StudentFailure:
+    """A new exception like `exc` with no traceback (re-raising one object grows its traceback)."""
+    new = exc.__class__.__new__(exc.__class__)
+    new.__dict__.update(exc.__dict__)
+    new.args = exc.args
+    return new
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _Died(Exception):
+    def __init__(self, code: int | None) -> None:
+        self.code = code
+
+
+def _tick(deadline: float) -> float:
+    return max(0.0, min(0.25, deadline - time.monotonic()))
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "(its pipe closed)"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = {"SIGSEGV": " (a segmentation fault)", "SIGKILL": " (killed: often memory)"}.get(name, "")
+        return f"with {name}{hint}"
+    return f"with exit code {code}"
+
+
+class Submission:
+    """What tests see as `student` / `reference`: modules by attribute, plus helpers."""
+
+    _RESERVED = frozenset({"value", "time_limit", "harness", "output", "sandbox"})
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        object.__setattr__(self, "sandbox", sandbox)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        root = self.sandbox.submission_dir
+        if not ((root / f"{name}.py").is_file() or (root / name).is_dir()):
+            raise AttributeError(
+                f"the {self.sandbox.fixture_name} submission has no module `{name}` "
+                f"({name}.py is missing from {root.name}/)"
+            )
+        handle = self.sandbox.import_module(name)
+        object.__setattr__(handle, "_label", name)
+        return handle
+
+    @property
+    def harness(self) -> Handle:
+        """Generic helper code inside the child (`grader.childlib.harness`)."""
+        h = self.sandbox.import_module("harness", harness=True)
+        object.__setattr__(h, "_label", "harness")
+        return h
+
+    def value(self, handle: Any) -> Any:
+        """The by-value copy of what `handle` stands for."""
+        return self.sandbox.value(handle)
+
+    def time_limit(self, seconds: float) -> contextlib.AbstractContextManager[None]:
+        """Raise the per-call limit inside a `with` block."""
+        return self.sandbox.time_limit(seconds)
+
+    def output(self) -> str:
+        """What the code printed during the current test (bounded)."""
+        return self.sandbox.output(since_mark=True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("the submission fixture is read-only")
+
+    def __repr__(self) -> str:
+        return f"<{self.sandbox.fixture_name} submission {self.sandbox.submission_dir}>"

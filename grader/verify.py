@@ -1,0 +1,151 @@
+"""`grader verify`: prove an assignment's grading is valid.
+
+Reference = full marks; template = zero without a grader crash; each mutant loses points in
+its own part and nowhere else; a second run of the reference gives identical results.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.mutants import Mutant, build_mutant, load_mutants
+from grader.results import GradeResult
+from grader.runner.session import grade_in_subprocess
+
+
+@dataclass
+class VerifyRow:
+    """One graded submission of a verify run and whether it behaved as required."""
+
+    submission: str
+    kind: str  # reference | template | mutant | rerun
+    expectation: str
+    ok: bool
+    score: float = 0.0
+    max_score: float = 0.0
+    detail: str = ""
+    duration: float = 0.0
+
+
+@dataclass
+class VerifyReport:
+    """All rows of a verify run."""
+
+    assignment: str
+    rows: list[VerifyRow] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every row met its expectation."""
+        return bool(self.rows) and all(r.ok for r in self.rows)
+
+
+def _lost_parts(result: GradeResult) -> list[str]:
+    return [p.name for p in result.parts if p.points < p.max_points]
+
+
+def check_reference(result: GradeResult) -> tuple[bool, str]:
+    """Full marks and no grader error."""
+    if result.errors:
+        return False, "grader errors: " + "; ".join(result.errors)
+    if result.score < result.max_score:
+        failed = [t.name for t in result.tests if not t.passed]
+        return False, f"lost points in {', '.join(_lost_parts(result))} (failed: {', '.join(failed[:6])})"
+    return True, "full marks"
+
+
+def check_template(result: GradeResult) -> tuple[bool, str]:
+    """Zero points and no grader error."""
+    if result.errors:
+        return False, "grader errors: " + "; ".join(result.errors)
+    if result.score > 0:
+        passed = [t.name for t in result.tests if t.passed]
+        return False, f"template earns {result.score:g} points (passed: {', '.join(passed[:6])})"
+    return True, "zero, no crash"
+
+
+def check_mutant(result: GradeResult, mutant: Mutant) -> tuple[bool, str]:
+    """Points lost in the mutant's part and in no other part."""
+    if result.errors:
+        return False, "grader errors: " + "; ".join(result.errors)
+    lost = _lost_parts(result)
+    if mutant.part not in lost:
+        return False, f"loses nothing in {mutant.part}" + (f" (loses in {', '.join(lost)})" if lost else "")
+    others = [p for p in lost if p != mutant.part]
+    if others:
+        return False, f"also loses points in {', '.join(others)}"
+    part = result.part(mutant.part)
+    return True, f"{mutant.part} {part.points:g}/{part.max_points:g}"
+
+
+def check_rerun(first: GradeResult, second: GradeResult) -> tuple[bool, str]:
+    """Identical results, timings aside."""
+    if first.to_json(timings=False) != second.to_json(timings=False):
+        a, b = first.to_dict(timings=False), second.to_dict(timings=False)
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        return False, f"results differ between two runs (in {', '.join(keys)})"
+    return True, "identical to the first run"
+
+
+def verify_assignment(
+    spec: Any,
+    *,
+    jobs: int = 2,
+    on_row: Callable[[VerifyRow], None] | None = None,
+) -> VerifyReport:
+    """Grade reference, template, mutants and a reference rerun; return the report."""
+    report = VerifyReport(spec.name)
+    mutants = load_mutants(spec.mutants_dir)
+    for m in mutants:
+        if m.part is None or m.part not in spec.part_names:
+            raise ValueError(f"{m.path}: part {m.part!r} is not a part of {spec.name}")
+    with tempfile.TemporaryDirectory(prefix="grader-verify-") as tmp:
+        jobs_list: list[tuple[str, str, Path, Any]] = [
+            ("reference", "reference", spec.reference_dir, None),
+            ("template", "template", spec.template_dir, None),
+        ]
+        for m in mutants:
+            folder = build_mutant(spec.reference_dir, m, Path(tmp) / m.name)
+            jobs_list.append((m.name, "mutant", folder, m))
+        jobs_list.append(("reference (again)", "rerun", spec.reference_dir, None))
+
+        def grade(job: tuple[str, str, Path, Any]) -> tuple[tuple[str, str, Path, Any], GradeResult | Exception]:
+            try:
+                return job, grade_in_subprocess(spec.spec_file, job[2], label=job[0])
+            except Exception as exc:  # a grader failure is a verify failure, reported per row
+                return job, exc
+
+        results: dict[str, GradeResult] = {}
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for (name, kind, _folder, mutant), res in pool.map(grade, jobs_list):
+                row = _row(name, kind, mutant, res, results)
+                report.rows.append(row)
+                if on_row:
+                    on_row(row)
+    return report
+
+
+def _row(name: str, kind: str, mutant: Any, res: GradeResult | Exception, results: dict[str, GradeResult]) -> VerifyRow:
+    expectation = {
+        "reference": "full marks",
+        "template": "zero, no crash",
+        "rerun": "same as first run",
+    }.get(kind, f"loses points in {mutant.part if mutant else '?'} only")
+    if isinstance(res, Exception):
+        return VerifyRow(name, kind, expectation, False, detail=f"grader failed: {res}")
+    results[kind if kind != "mutant" else name] = res
+    if kind == "reference":
+        ok, detail = check_reference(res)
+    elif kind == "template":
+        ok, detail = check_template(res)
+    elif kind == "rerun":
+        first = results.get("reference")
+        ok, detail = check_rerun(first, res) if first else (False, "no first run to compare with")
+    else:
+        ok, detail = check_mutant(res, mutant)
+    return VerifyRow(name, kind, expectation, ok, res.score, res.max_score, detail, res.duration)

@@ -1,0 +1,213 @@
+"""The sandbox client: handles, by-value results, student errors, time-outs and crashes."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from grader.sandbox.client import (
+    Handle,
+    NotPlainData,
+    Sandbox,
+    StaleHandle,
+    StudentCrash,
+    StudentError,
+    StudentExit,
+    StudentTimeout,
+    Submission,
+)
+
+MOD = textwrap.dedent(
+    """
+    import os, sys, time
+    import numpy as np
+    import torch
+
+    def add(a, b):
+        return a + b
+
+    class Box:
+        def __init__(self, x):
+            self.x = x
+        def get(self):
+            return self.x
+        def __len__(self):
+            return 3
+        def __iter__(self):
+            return iter([1, 2, 3])
+
+    def helper():
+        raise ValueError("bad value")
+
+    def boom():
+        helper()
+
+    def die(code):
+        os._exit(code)
+
+    def hang():
+        time.sleep(60)
+
+    def leave():
+        sys.exit(4)
+
+    def liar():
+        class Liar:
+            def __eq__(self, other):
+                return True
+            def __bool__(self):
+                return True
+            def __hash__(self):
+                return 0
+        return Liar()
+
+    def data():
+        return {"t": torch.ones(2, dtype=torch.bfloat16), "a": np.arange(3), (1, 2): [1.5, None]}
+
+    def shout():
+        print("hello from the student")
+        return 1
+
+    def random_draws():
+        return [float(torch.rand(1)), float(np.random.rand())]
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sub")
+    (root / "mod.py").write_text(MOD)
+    (root / "pkg").mkdir()
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "inner.py").write_text("VALUE = 42\n")
+    (root / "broken.py").write_text("import nonexistent_module_xyz\n")
+    with Sandbox(root, call_seconds=3) as sb:
+        yield sb
+
+
+@pytest.fixture
+def student(box):
+    box.set_deadline(None)
+    return Submission(box)
+
+
+def test_values_come_back_by_value(student):
+    assert student.mod.add(2, 3) == 5
+    got = student.mod.data()
+    assert got["t"].dtype == torch.bfloat16 and torch.equal(got["t"], torch.ones(2, dtype=torch.bfloat16))
+    np.testing.assert_array_equal(got["a"], np.arange(3))
+    assert got[(1, 2)] == [1.5, None]
+
+
+def test_objects_are_handles_that_can_be_used(student):
+    b = student.mod.Box(np.arange(4))
+    assert isinstance(b, Handle)
+    np.testing.assert_array_equal(b.get(), np.arange(4))
+    b.x = 7
+    assert b.x == 7
+    assert len(b) == 3
+    assert list(b) == [1, 2, 3]
+    assert student.mod.add(b.get(), 1) == 8
+    assert student.pkg.inner.VALUE == 42
+
+
+def test_handles_refuse_verdicts(student):
+    liar = student.mod.liar()
+    for attempt in (lambda: liar == 1, lambda: liar != 1, lambda: bool(liar), lambda: hash(liar), lambda: liar < 1):
+        with pytest.raises(TypeError, match="cannot be"):
+            attempt()
+    with pytest.raises(TypeError):
+        np.asarray(liar)
+    with pytest.raises(NotPlainData):
+        student.value(liar)
+
+
+def test_student_exception_carries_student_traceback(student):
+    with pytest.raises(StudentError) as info:
+        student.mod.boom()
+    err = info.value
+    assert err.exc_type == "ValueError" and "bad value" in str(err)
+    assert 'File "mod.py"' in err.traceback and "in helper" in err.traceback
+    assert "grader" not in err.traceback  # harness frames removed
+
+
+def test_sys_exit_is_reported_not_fatal(student):
+    with pytest.raises(StudentExit, match=r"sys.exit\(4\)"):
+        student.mod.leave()
+    assert student.mod.add(1, 1) == 2
+
+
+def test_import_error_is_reported_and_remembered(student):
+    for _ in range(2):
+        with pytest.raises(StudentError, match="nonexistent_module_xyz"):
+            student.broken.anything
+    with pytest.raises(AttributeError, match="no module `missing`"):
+        student.missing
+
+
+def test_output_is_captured(student, box):
+    box.mark_output()
+    student.mod.shout()
+    time.sleep(0.1)
+    assert "hello from the student" in student.output()
+
+
+def test_seeding_makes_draws_repeatable(student, box):
+    box.seed(123)
+    first = student.mod.random_draws()
+    box.seed(123)
+    assert student.mod.random_draws() == first
+
+
+def test_crash_fails_the_call_and_a_fresh_child_takes_over(student, box):
+    b = student.mod.Box(1)
+    restarts = box.restarts
+    with pytest.raises(StudentCrash, match="exit code 5 during `mod.die"):
+        student.mod.die(5)
+    with pytest.raises(StudentCrash):  # same test: later calls fail at once
+        student.mod.add(1, 1)
+    box.set_deadline(None)  # a new test
+    assert student.mod.add(1, 1) == 2
+    assert box.restarts == restarts + 1
+    with pytest.raises(StaleHandle):
+        b.get()
+
+
+def test_timeout_fails_fast_and_recovers(student, box):
+    t0 = time.monotonic()
+    with pytest.raises(StudentTimeout, match="did not return within 3.0 s"):
+        student.mod.hang()
+    assert time.monotonic() - t0 < 8
+    box.set_deadline(None)
+    with box.time_limit(1.0), pytest.raises(StudentTimeout, match="1.0 s"):
+        student.mod.hang()
+    box.set_deadline(None)
+    assert student.mod.add(2, 2) == 4
+
+
+def test_test_deadline_limits_calls(student, box):
+    box.set_deadline(time.monotonic() + 1.0, "this test's time limit ran out")
+    with pytest.raises(StudentTimeout, match="this test's time limit"):
+        student.mod.hang()
+    box.set_deadline(None)
+
+
+def test_harness_builds_objects_in_the_child(student):
+    h = student.harness
+    model = h.tiny_model(seed=0)
+    assert h.count_parameters(model) == 4 * 3 * 9 + 4 + 4 * 64 * 2 + 2
+    x, y = next(iter(h.tiny_loader(n=8, batch_size=4)))
+    assert tuple(x.shape) == (4, 3, 8, 8) and tuple(y.shape) == (4,)
+
+
+def test_handles_do_not_cross_sandboxes(student, tmp_path):
+    (tmp_path / "m.py").write_text("def f(x):\n    return 1\n")
+    b = student.mod.Box(1)
+    with Sandbox(tmp_path, call_seconds=3) as other:
+        with pytest.raises(TypeError, match="another process"):
+            Submission(other).m.f(b)
