@@ -60,6 +60,7 @@ def run_session(
     import pytest
 
     started = time.monotonic()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     submission_dir = Path(submission_dir).resolve()
     if not submission_dir.is_dir():
         raise ConfigError(f"submission folder {submission_dir} does not exist")
@@ -123,7 +124,7 @@ def run_session(
             "machine": _machine(),
         },
         duration=round(time.monotonic() - started, 3),
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        started_at=started_at,
     )
 
 

@@ -1,0 +1,151 @@
+"""Gradescope's autograder results.json (written to /autograder/results/results.json there).
+
+Follows "Autograder Specifications", section "Output format", of the Gradescope autograder
+docs: https://gradescope-autograders.readthedocs.io/en/latest/specs/ (source:
+github.com/gradescope/autograder_samples, docs/specs.md). What we rely on from it:
+
+- top level: `score` (overrides the sum of the tests' scores), `execution_time` (seconds),
+  `output`, `output_format`, `test_output_format`, `test_name_format`, `visibility`,
+  `stdout_visibility`, `extra_data`, `tests`; `leaderboard` is optional and left out.
+- per test: `score`, `max_score`, `status` ("passed" / "failed" overrides the default of
+  "passed iff score == max_score"), `name`, `name_format`, `number` ("1.1"; tests are otherwise
+  numbered in array order), `output`, `output_format`, `tags`, `visibility`, `extra_data`.
+- visibility values: "hidden" (never shown to students), "after_due_date", "after_published"
+  (shown once grades are published from "Review Grades"), "visible" (the default). The spec
+  notes that students cannot see their total score while tests are hidden, and that "hidden"
+  is meant for tests which carry no points; our hidden tests carry points, so they map to
+  "after_published", and their output never holds the failure details anyway.
+- formats: "text" (the default for test names and outputs: no HTML, Markdown or ANSI is
+  rendered), "simple_format" (the default for the top-level output: HTML with line breaks),
+  "html", "md", "ansi". Every string here may come from student code, so everything is
+  "text", including the top-level output (set explicitly instead of the HTML-ish default).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.results import GradeResult, TestResult
+from grader.scorecard.sanitize import clean_text, format_score, format_timings
+
+MESSAGE_LIMIT = 4_000
+EXAMPLE_LIMIT = 4_000
+TRACEBACK_LIMIT = 8_000
+OUTPUT_LIMIT = 3_000
+ERROR_LIMIT = 4_000
+
+HIDDEN_VISIBILITY = "after_published"
+
+
+def render_gradescope(result: GradeResult) -> dict[str, Any]:
+    """A dict to dump as Gradescope's results.json (see the module docstring for the spec)."""
+    part_index = {p.name: i for i, p in enumerate(result.parts, start=1)}
+    unknown = len(result.parts) + 1
+    # Group by part (in part order), keeping run order within a part, so numbers increase.
+    ordered = sorted(
+        enumerate(result.tests), key=lambda it: (part_index.get(it[1].part, unknown), it[0])
+    )
+    counters: dict[int, int] = {}
+    tests = []
+    for _, test in ordered:
+        major = part_index.get(test.part, unknown)
+        counters[major] = counters.get(major, 0) + 1
+        tests.append(_test_entry(test, f"{major}.{counters[major]}"))
+    extra: dict[str, Any] = {
+        "assignment": clean_text(result.assignment, 200),
+        "assignment_version": clean_text(result.assignment_version, 200),
+        "schema_version": result.schema_version,
+    }
+    if result.errors:
+        extra["grader_errors"] = [clean_text(e, ERROR_LIMIT) for e in result.errors]
+    return {
+        "score": float(result.score),
+        "execution_time": max(0, round(result.duration)),
+        "output": _summary(result),
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": extra,
+        "tests": tests,
+    }
+
+
+def _test_entry(test: TestResult, number: str) -> dict[str, Any]:
+    hidden = test.visibility == "hidden"
+    return {
+        "score": float(test.points),
+        "max_score": float(test.max_points),
+        "status": "passed" if test.outcome == "passed" else "failed",
+        "name": clean_text(test.name, 300),
+        "name_format": "text",
+        "number": number,
+        "output": _hidden_output(test) if hidden else _public_output(test),
+        "output_format": "text",
+        "tags": [clean_text(test.part, 200)],
+        "visibility": HIDDEN_VISIBILITY if hidden else "visible",
+    }
+
+
+def _hidden_output(test: TestResult) -> str:
+    part = clean_text(test.part, 200)
+    if test.outcome == "passed":
+        return "Passed."
+    if test.outcome == "skipped":
+        return f"Hidden test skipped (part {part})."
+    return f"Hidden test failed (part {part})."
+
+
+def _public_output(test: TestResult) -> str:
+    blocks: list[str] = []
+    if test.description:
+        blocks.append(clean_text(test.description, 1_000))
+    if test.outcome == "passed":
+        blocks.append("Passed.")
+    elif test.outcome == "skipped":
+        blocks.append(
+            "Skipped" + (f": {clean_text(test.message, MESSAGE_LIMIT)}" if test.message else ".")
+        )
+    else:
+        label = "Error" if test.outcome == "error" else "Failed"
+        blocks.append(f"{label}: {clean_text(test.message or 'no explanation', MESSAGE_LIMIT)}")
+        if test.falsifying_example:
+            blocks.append(
+                "Smallest failing input:\n" + clean_text(test.falsifying_example, EXAMPLE_LIMIT)
+            )
+        if test.traceback:
+            blocks.append("Traceback (your code):\n" + clean_text(test.traceback, TRACEBACK_LIMIT))
+        if test.output:
+            blocks.append(
+                "Your code printed (last lines):\n"
+                + clean_text(test.output, OUTPUT_LIMIT, tail=True)
+            )
+    if test.timings:
+        blocks.append("Timings: " + format_timings(test.timings))
+    return "\n\n".join(b.rstrip() for b in blocks)
+
+
+def _summary(result: GradeResult) -> str:
+    lines: list[str] = []
+    if result.errors:
+        lines.append("GRADER ERRORS (a problem with the grader, not your submission;")
+        lines.append("this grade is not valid, please tell the course staff):")
+        lines.extend(f"  - {clean_text(e, ERROR_LIMIT)}" for e in result.errors)
+        lines.append("")
+    title = clean_text(result.title or result.assignment, 200)
+    lines.append(f"{title}: {format_score(result.score, result.max_score)} points")
+    lines.append("")
+    names = [clean_text(p.name, 60) for p in result.parts]
+    scores = [format_score(p.points, p.max_points) for p in result.parts]
+    name_w = max([len("Part"), *map(len, names)])
+    score_w = max([len("Points"), *map(len, scores)])
+    lines.append(f"{'Part':<{name_w}}  {'Points':>{score_w}}  Status")
+    for part, name, score in zip(result.parts, names, scores, strict=True):
+        lines.append(f"{name:<{name_w}}  {score:>{score_w}}  {part.status}")
+    lines.append(f"{'Total':<{name_w}}  {format_score(result.score, result.max_score):>{score_w}}")
+    failed = sum(t.outcome in ("failed", "error") for t in result.tests)
+    if failed:
+        lines.append("")
+        lines.append(f"{failed} test(s) did not pass; see each test below for details.")
+    return "\n".join(lines)

@@ -1,0 +1,135 @@
+"""A GitHub-flavoured Markdown scorecard (for a CI job summary or a pull-request comment).
+
+Student text is made inert three ways: inline text (table cells, headings) has Markdown
+punctuation backslash-escaped and `&`, `<`, `>` turned into entities, so it can neither split a
+table row nor inject a link or HTML; text in `<summary>` is HTML-escaped; and multi-line text
+goes into code fences longer than any backtick run in it, so it cannot close its fence.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from grader.results import GradeResult, TestResult
+from grader.scorecard.sanitize import clean_text, format_score, format_timings
+
+MESSAGE_LIMIT = 2_000
+EXAMPLE_LIMIT = 4_000
+TRACEBACK_LIMIT = 6_000
+OUTPUT_LIMIT = 2_000
+
+STATUS_LABELS = {
+    "full": "✓ full",
+    "partial": "◐ partial",
+    "zero": "✗ zero",
+    "empty": "– no tests",
+}
+
+# Backslash-escaped; `&`, `<` and `>` become entities instead (a backslash before an entity
+# would show the entity's text).
+_MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_BACKTICK_RUN = re.compile(r"`+")
+
+
+def md_inline(s: str, limit: int | None = 500) -> str:
+    """`s` as inert one-line Markdown: safe in a table cell or a heading."""
+    text = " ".join(clean_text(s, limit).split())
+    return html.escape(_MD_PUNCTUATION.sub(r"\\\1", text), quote=False)
+
+
+def md_code(s: str, limit: int | None = 200) -> str:
+    """`s` as a one-line code span (not for table cells, where `|` would still split the row)."""
+    text = " ".join(clean_text(s, limit).split())
+    runs = {len(m.group()) for m in _BACKTICK_RUN.finditer(text)}
+    n = next(i for i in range(1, len(runs) + 2) if i not in runs)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{'`' * n}{pad}{text}{pad}{'`' * n}"
+
+
+def code_block(s: str, info: str = "text") -> str:
+    """`s` in a backtick fence longer than any backtick run inside it."""
+    longest = max((len(m.group()) for m in _BACKTICK_RUN.finditer(s)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = s if s.endswith("\n") else s + "\n"
+    return f"{fence}{info}\n{body}{fence}"
+
+
+def render_markdown(result: GradeResult, *, show_hidden_details: bool = False) -> str:
+    """The scorecard as GitHub-flavoured Markdown.
+
+    Failures of hidden tests show no message, example, traceback or output unless
+    `show_hidden_details=True`.
+    """
+    title = md_inline(result.title or result.assignment, 200)
+    lines = [f"## {title}: {format_score(result.score, result.max_score)}", ""]
+    if result.errors:
+        lines += [
+            "**Grader errors: this grade is not valid** (a problem with the grader, "
+            "not with the submission):",
+            "",
+        ]
+        for error in result.errors:
+            lines += [code_block(clean_text(error, 4_000)), ""]
+    lines += ["| Part | Points | Status | Description |", "| --- | ---: | :---: | --- |"]
+    for part in result.parts:
+        lines.append(
+            f"| {md_inline(part.name, 200)} | {format_score(part.points, part.max_points)} "
+            f"| {STATUS_LABELS.get(part.status, md_inline(part.status))} "
+            f"| {md_inline(part.description)} |"
+        )
+    lines.append(f"| **Total** | **{format_score(result.score, result.max_score)}** | | |")
+    lines.append("")
+    failures = [t for t in result.tests if t.outcome in ("failed", "error")]
+    if failures:
+        lines += [f"### Tests that did not pass ({len(failures)})", ""]
+        for test in failures:
+            details = show_hidden_details or test.visibility != "hidden"
+            lines += _failure(test, details)
+    skipped = [t for t in result.tests if t.outcome == "skipped"]
+    if skipped:
+        lines += [f"### Skipped tests ({len(skipped)})", ""]
+        for test in skipped:
+            reason = f": {md_inline(test.message)}" if test.message else ""
+            lines.append(f"- {md_code(test.name)} (part {md_inline(test.part, 200)}){reason}")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _summary_text(s: str, limit: int) -> str:
+    return html.escape(" ".join(clean_text(s, limit).split()), quote=True)
+
+
+def _failure(test: TestResult, details: bool) -> list[str]:
+    mark = "✗" if test.outcome == "failed" else "⚠ error:"
+    hidden = " (hidden test)" if test.visibility == "hidden" else ""
+    summary = (
+        f"{mark} <code>{_summary_text(test.name, 200)}</code> · part "
+        f"{_summary_text(test.part, 200)} · {format_score(test.points, test.max_points)}{hidden}"
+    )
+    out = ["<details>", f"<summary>{summary}</summary>", ""]
+    if test.description:
+        out += [md_inline(test.description, 1_000), ""]
+    if not details:
+        out += ["Details of hidden tests are not shown.", ""]
+    else:
+        if test.message:
+            out += [
+                "**What went wrong**",
+                "",
+                code_block(clean_text(test.message, MESSAGE_LIMIT)),
+                "",
+            ]
+        if test.falsifying_example:
+            example = clean_text(test.falsifying_example, EXAMPLE_LIMIT)
+            out += ["**Smallest failing input**", "", code_block(example, "python"), ""]
+        if test.traceback:
+            traceback = clean_text(test.traceback, TRACEBACK_LIMIT)
+            out += ["**Traceback (your code)**", "", code_block(traceback, "pytb"), ""]
+        if test.output:
+            output = clean_text(test.output, OUTPUT_LIMIT, tail=True)
+            out += ["**Your code printed (last lines)**", "", code_block(output), ""]
+    if test.timings:
+        out += [f"Timings: {md_inline(format_timings(test.timings))}", ""]
+    out += ["</details>", ""]
+    return out

@@ -1,0 +1,151 @@
+"""The terminal scorecard: a rich table of parts, the total, and a panel per failed test.
+
+Every string from the result goes through `clean_text` and into a `rich.text.Text`, never
+through rich's markup parser, so `[red]` or `[link=...]` in student output prints literally.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from grader.results import GradeResult, PartResult, TestResult
+from grader.scorecard.sanitize import clean_text, format_score, format_timings
+
+MESSAGE_LIMIT = 2_000
+EXAMPLE_LIMIT = 4_000
+TRACEBACK_LIMIT = 8_000
+OUTPUT_LIMIT = 2_000
+ERROR_LIMIT = 4_000
+
+STATUS_MARKS: dict[str, tuple[str, str]] = {
+    "full": ("✓", "bold green"),
+    "partial": ("◐", "bold yellow"),
+    "zero": ("✗", "bold red"),
+    "empty": ("–", "dim"),
+}
+
+
+def render_terminal(
+    result: GradeResult, console: Console, *, show_hidden_details: bool = True
+) -> None:
+    """Print the scorecard of `result` to `console`.
+
+    With `show_hidden_details=False`, failures of hidden tests show no message, example,
+    traceback or output.
+    """
+    if result.errors:
+        console.print(_errors_panel(result.errors))
+    console.print(_parts_table(result))
+    failures = [t for t in result.tests if t.outcome in ("failed", "error")]
+    for test in failures:
+        console.print(
+            _failure_panel(test, show_details=show_hidden_details or test.visibility != "hidden")
+        )
+    skipped = [t for t in result.tests if t.outcome == "skipped"]
+    if skipped:
+        lines = Text("Skipped tests:", style="bold")
+        for test in skipped:
+            lines.append(f"\n  - {clean_text(test.name, 200)} ({clean_text(test.part, 100)})")
+            if test.message:
+                lines.append(f": {clean_text(test.message, 300)}", style="dim")
+        console.print(lines)
+    if result.errors:
+        console.print(
+            Text(
+                f"{len(result.errors)} grader error(s): this grade is not valid (see above).",
+                style="bold red",
+            )
+        )
+
+
+def _total_style(result: GradeResult) -> str:
+    if result.max_score > 0 and result.score >= result.max_score:
+        return "bold green"
+    return "bold yellow" if result.score > 0 else "bold red"
+
+
+def _errors_panel(errors: list[str]) -> Panel:
+    body = Text()
+    for i, error in enumerate(errors):
+        if i:
+            body.append("\n")
+        body.append("• ", style="bold red")
+        body.append(clean_text(error, ERROR_LIMIT))
+    return Panel(
+        body,
+        title=Text("Grader errors: this grade is not valid", style="bold red"),
+        border_style="red",
+        box=box.HEAVY,
+    )
+
+
+def _parts_table(result: GradeResult) -> Table:
+    title = clean_text(result.title or result.assignment, 200)
+    table = Table(title=Text(title, style="bold"), box=box.SIMPLE_HEAD, show_footer=True)
+    table.add_column("Part", footer=Text("Total", style="bold"))
+    table.add_column(
+        "Points",
+        justify="right",
+        footer=Text(format_score(result.score, result.max_score), style=_total_style(result)),
+    )
+    table.add_column("", justify="center")
+    table.add_column("Description", overflow="fold")
+    for part in result.parts:
+        table.add_row(*_part_row(part))
+    return table
+
+
+def _part_row(part: PartResult) -> tuple[Text, Text, Text, Text]:
+    mark, style = STATUS_MARKS.get(part.status, ("?", ""))
+    return (
+        Text(clean_text(part.name, 200)),
+        Text(format_score(part.points, part.max_points)),
+        Text(mark, style=style),
+        Text(clean_text(part.description, 500)),
+    )
+
+
+def _failure_panel(test: TestResult, *, show_details: bool) -> Panel:
+    items: list[RenderableType] = []
+
+    def section(heading: str, body: str, style: str = "") -> None:
+        items.append(Text(heading, style="bold"))
+        items.append(Text(body.rstrip(), style=style))
+
+    where = Text.assemble(("Part: ", "bold"), clean_text(test.part, 200))
+    where.append(f"    {format_score(test.points, test.max_points)} points", style="dim")
+    if test.visibility == "hidden":
+        where.append("    (hidden test)", style="magenta")
+    items.append(where)
+    if test.description:
+        items.append(Text(clean_text(test.description, 1_000), style="italic"))
+    if not show_details:
+        items.append(Text("Details of hidden tests are not shown.", style="dim"))
+    else:
+        if test.message:
+            section("What went wrong", clean_text(test.message, MESSAGE_LIMIT))
+        if test.falsifying_example:
+            section(
+                "Smallest failing input",
+                clean_text(test.falsifying_example, EXAMPLE_LIMIT),
+                "cyan",
+            )
+        if test.traceback:
+            section("Traceback (your code)", clean_text(test.traceback, TRACEBACK_LIMIT), "dim")
+        if test.output:
+            section(
+                "Your code printed (last lines)",
+                clean_text(test.output, OUTPUT_LIMIT, tail=True),
+                "dim",
+            )
+    if test.timings:
+        items.append(Text.assemble(("Timings: ", "bold"), format_timings(test.timings)))
+    mark = "✗" if test.outcome == "failed" else "!"
+    title = Text(f"{mark} {clean_text(test.name, 200)}", style="bold red")
+    if test.outcome == "error":
+        title.append(" (error)", style="red")
+    return Panel(Group(*items), title=title, title_align="left", border_style="red")
