@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the assignments, their parts and points")
+    p.add_argument("--names", action="store_true", help="print only the names, one a line (for scripts)")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser(
@@ -114,6 +115,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     project = _project(args)
+    if args.names:
+        for name in project.assignment_names():
+            print(name)
+        return EXIT_OK
     table = Table(title=f"Assignments in {project.root}")
     for col in ("assignment", "version", "parts", "points"):
         table.add_column(col)

@@ -42,9 +42,46 @@ def tiny_loader(
     )
 
 
-def loader_from_tensors(x: torch.Tensor, y: torch.Tensor, batch_size: int = 32) -> DataLoader:
-    """A DataLoader over given tensors, in order."""
-    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
+def loader_from_tensors(
+    x: torch.Tensor, y: torch.Tensor, batch_size: int = 32, shuffle: bool = False, seed: int = 0
+) -> DataLoader:
+    """A DataLoader over given tensors (on the grading device); a shuffled order is seeded."""
+    dev = device()
+    g = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        TensorDataset(x.to(dev), y.to(dev)), batch_size=batch_size, shuffle=shuffle, generator=g
+    )
+
+
+def device() -> torch.device:
+    """The device training checks use: CUDA when there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def to_device(model: nn.Module) -> nn.Module:
+    """Move `model` to the grading device (in place) and return it."""
+    return model.to(device())
+
+
+def synchronize() -> None:
+    """Wait for queued CUDA work, so that wall times are honest."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """Logits of `model` on `x` in eval mode without gradients, on the CPU; the mode is restored."""
+    was_training = model.training
+    model.eval()
+    dev = next((p.device for p in model.parameters()), torch.device("cpu"))
+    outs = []
+    try:
+        with torch.no_grad():
+            for i in range(0, len(x), batch_size):
+                outs.append(model(x[i : i + batch_size].to(dev)).detach().to("cpu"))
+    finally:
+        model.train(was_training)
+    return torch.cat(outs) if outs else torch.empty(0)
 
 
 def tiny_model(
@@ -126,3 +163,14 @@ def layer_output_shapes(model: nn.Module, x: torch.Tensor) -> dict[str, list[int
 def module_types(model: nn.Module) -> dict[str, str]:
     """The class name of every named submodule."""
     return {name: type(m).__name__ for name, m in model.named_modules() if name}
+
+
+def define(source: str, name: str) -> Any:
+    """Run trusted source text sent by the grader (e.g. a stand-in) and return `name` from it.
+
+    Used when a training check replaces a piece that already lost points in its own part;
+    the text comes from the grader's hidden tests, so students never see it beforehand.
+    """
+    namespace: dict[str, Any] = {"__name__": "grader_standin"}
+    exec(compile(source, "<grader stand-in>", "exec"), namespace)  # noqa: S102 - grader's own text
+    return namespace[name]

@@ -130,6 +130,15 @@ class GradingPlugin:
             pytest.fail("this assignment has no data set configured (assignment.yaml: data)")
         return self.data_dir_path
 
+    @pytest.fixture(scope="session")
+    def part_scores(self) -> PartScores:
+        """A live view: (points earned, points available) per part over the tests run so far.
+
+        Tests of the `training` part run last, so a training check can see whether the pieces
+        it uses already lost points in their own parts.
+        """
+        return PartScores(self)
+
     @pytest.fixture
     def timings(self, request: pytest.FixtureRequest) -> dict[str, float]:
         """A dict a test fills with named wall times (seconds) for the scorecard."""
@@ -186,6 +195,9 @@ class GradingPlugin:
                     )
         if self.config_errors:
             items.clear()
+            return
+        # Training checks last (stable order otherwise): they may depend on earlier parts.
+        items.sort(key=lambda it: _part_of(it) == LAST_PART)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -254,6 +266,34 @@ class GradingPlugin:
             result.message = f"{type(exc).__name__}: {exc}"
         if call.when != "call":
             result.message = f"({call.when}) {result.message}"
+
+
+LAST_PART = "training"
+
+
+class PartScores:
+    """(earned, available) points per part over the finished tests, computed when read."""
+
+    def __init__(self, plugin: GradingPlugin) -> None:
+        self._plugin = plugin
+
+    def __getitem__(self, part: str) -> tuple[float, float]:
+        earned = available = 0.0
+        for r in self._plugin.results:
+            if r.part == part:
+                earned += r.max_points if r.passed else 0.0
+                available += r.max_points
+        return earned, available
+
+    def lost(self, part: str) -> bool:
+        """True when a finished test of `part` failed."""
+        earned, available = self[part]
+        return earned < available
+
+
+def _part_of(item: pytest.Item) -> str | None:
+    mark = item.get_closest_marker(POINTS_MARK)
+    return None if mark is None else mark.kwargs.get("part")
 
 
 def _unwrap_group(exc: BaseException) -> BaseException:

@@ -90,10 +90,14 @@ def run_session(
     if keyword:
         args += ["-k", keyword]
     sink = io.StringIO()
+    # Test folders on sys.path, so tests can import helper modules that sit beside them.
+    saved_path = list(sys.path)
+    sys.path[:0] = [p for p in paths if p not in sys.path]
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             code = pytest.main(args, plugins=[plugin])
     finally:
+        sys.path[:] = saved_path
         plugin.close()
     if plugin.config_errors:
         raise ConfigError("\n".join(plugin.config_errors))
@@ -104,6 +108,9 @@ def run_session(
         errors.append(f"no grading test ran (pytest exit code {int(code)}): {sink.getvalue()[-1500:]}")
     parts = [PartResult(name=p.name, max_points=float(p.points), description=p.description) for p in spec.parts]
     tests = sorted(plugin.results, key=lambda t: t.nodeid)
+    if public_only:  # hidden tests did not run: a part is worth what its public tests are worth
+        for part in parts:
+            part.max_points = min(part.max_points, sum(t.max_points for t in tests if t.part == part.name))
     total = score_parts(parts, tests)
     return GradeResult(
         assignment=spec.name,
