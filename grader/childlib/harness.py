@@ -174,3 +174,16 @@ def define(source: str, name: str) -> Any:
     namespace: dict[str, Any] = {"__name__": "grader_standin"}
     exec(compile(source, "<grader stand-in>", "exec"), namespace)  # noqa: S102 - grader's own text
     return namespace[name]
+
+
+def type_name(obj: Any) -> str:
+    """The class name of `obj` (e.g. "Adam", "CrossEntropyLoss")."""
+    return type(obj).__name__
+
+
+def optimizer_settings(optimizer: Any) -> dict[str, Any]:
+    """The optimizer's class name and its hyperparameters per group (no parameters)."""
+    return {
+        "type": type(optimizer).__name__,
+        "groups": [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups],
+    }

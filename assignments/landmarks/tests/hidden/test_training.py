@@ -96,7 +96,7 @@ def _note(run: TrainingRun) -> str:
     return f" (your {', '.join(run.substituted)} lost points in its own part, so a stand-in was used)"
 
 
-@points(8, part="training")
+@points(6, part="training")
 def test_target_reaches_val_auroc_threshold(runs, spec, timings):
     """The trained Target reaches the validation AUROC threshold."""
     run = _student_run(runs)
@@ -134,7 +134,7 @@ def test_early_stopping_halts(runs, spec):
     )
 
 
-@points(3, part="training")
+@points(2, part="training")
 def test_training_within_time_budget(runs, spec, timings):
     """Training time is within the budget: a ratio of the reference's time, and a cap."""
     run = _student_run(runs)
@@ -148,3 +148,21 @@ def test_training_within_time_budget(runs, spec, timings):
         per_epoch, ref_per_epoch, ratio=spec.training.budget_ratio, cap_s=spec.training.cap_seconds
     )
     assert ok, f"per epoch: {text}"
+
+
+@points(3, part="training")
+def test_training_choices(student):
+    """make_criterion, make_optimizer and PATIENCE of train_cnn (target) and train_source."""
+    h = student.harness
+    expected = {"train_cnn": (5, 0.0), "train_source": (10, 0.01)}
+    for module, (patience, weight_decay) in expected.items():
+        mod = getattr(student, module)
+        assert h.type_name(mod.make_criterion()) == "CrossEntropyLoss", f"{module}.make_criterion: expected cross-entropy"
+        settings = h.optimizer_settings(mod.make_optimizer(h.tiny_model()))
+        group = settings["groups"][0]
+        assert settings["type"] == "Adam", f"{module}.make_optimizer: expected Adam, got {settings['type']}"
+        assert abs(group["lr"] - 1e-3) < 1e-12, f"{module}.make_optimizer: expected lr 1e-3, got {group['lr']}"
+        assert abs(group["weight_decay"] - weight_decay) < 1e-12, (
+            f"{module}.make_optimizer: expected weight_decay {weight_decay}, got {group['weight_decay']}"
+        )
+        assert mod.PATIENCE == patience, f"{module}.PATIENCE: expected {patience}, got {mod.PATIENCE!r}"
