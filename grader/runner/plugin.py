@@ -254,7 +254,7 @@ class GradingPlugin:
         notes = [n for n in getattr(exc, "__notes__", []) if isinstance(n, str)]
         example = [n for n in notes if n.startswith(("Falsifying", "Failing test case"))]
         if example:
-            result.falsifying_example = "\n".join(example)
+            result.falsifying_example = _clean_example("\n".join(example), item)
         if isinstance(exc, StudentError):
             result.message = str(exc)
             result.traceback = exc.traceback or None
@@ -294,6 +294,15 @@ class PartScores:
 def _part_of(item: pytest.Item) -> str | None:
     mark = item.get_closest_marker(POINTS_MARK)
     return None if mark is None else mark.kwargs.get("part")
+
+
+def _clean_example(text: str, item: pytest.Item) -> str:
+    """Hypothesis's failing-example note without the fixture arguments."""
+    fixtures = tuple(f"{name}=" for name in getattr(item, "fixturenames", ()))
+    lines = [ln for ln in text.splitlines() if not ln.strip().startswith(fixtures)]
+    if lines and lines[0].startswith(("Failing test case: ", "Falsifying example: ")):
+        lines[0] = lines[0].split(": ", 1)[1]
+    return "\n".join(ln.replace("  # or any other generated value", "") for ln in lines)
 
 
 def _unwrap_group(exc: BaseException) -> BaseException:

@@ -591,4 +591,4 @@ class Submission:
         raise AttributeError("the submission fixture is read-only")
 
     def __repr__(self) -> str:
-        return f"<{self.sandbox.fixture_name} submission {self.sandbox.submission_dir}>"
+        return f"<{self.sandbox.fixture_name}>"
