@@ -230,7 +230,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             report = verify_assignment(
                 spec,
                 jobs=args.jobs,
-                on_row=lambda row, s=status: s.update(f"verifying {name}… {row.submission}: {'ok' if row.ok else 'FAILED'}"),
+                on_row=lambda row, s=status, n=name: s.update(
+                    f"verifying {n}… {row.submission}: {'ok' if row.ok else 'FAILED'}"
+                ),
             )
         table = Table(title=f"grader verify {name}")
         for col in ("submission", "expected", "score", "result", "detail"):

@@ -145,9 +145,9 @@ def test_sys_exit_is_reported_not_fatal(student):
 def test_import_error_is_reported_and_remembered(student):
     for _ in range(2):
         with pytest.raises(StudentError, match="nonexistent_module_xyz"):
-            student.broken.anything
+            _ = student.broken.anything
     with pytest.raises(AttributeError, match="no module `missing`"):
-        student.missing
+        _ = student.missing
 
 
 def test_output_is_captured(student, box):
@@ -208,6 +208,5 @@ def test_harness_builds_objects_in_the_child(student):
 def test_handles_do_not_cross_sandboxes(student, tmp_path):
     (tmp_path / "m.py").write_text("def f(x):\n    return 1\n")
     b = student.mod.Box(1)
-    with Sandbox(tmp_path, call_seconds=3) as other:
-        with pytest.raises(TypeError, match="another process"):
-            Submission(other).m.f(b)
+    with Sandbox(tmp_path, call_seconds=3) as other, pytest.raises(TypeError, match="another process"):
+        Submission(other).m.f(b)

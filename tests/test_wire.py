@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import pickle
@@ -146,10 +147,8 @@ def test_truncated_frames_are_refused(cut):
 @given(junk=st.binary(max_size=200))
 def test_random_bytes_never_escape_as_other_errors(junk):
     for frame in (junk, _frame(junk), _frame(b'{"v": {"t": "ndarray", "k": "a0"}}', junk)):
-        try:
+        with contextlib.suppress(wire.WireError):
             wire.decode(frame)
-        except wire.WireError:
-            pass
 
 
 @pytest.mark.parametrize(

@@ -165,4 +165,4 @@ def test_training_choices(student):
         assert abs(group["weight_decay"] - weight_decay) < 1e-12, (
             f"{module}.make_optimizer: expected weight_decay {weight_decay}, got {group['weight_decay']}"
         )
-        assert mod.PATIENCE == patience, f"{module}.PATIENCE: expected {patience}, got {mod.PATIENCE!r}"
+        assert patience == mod.PATIENCE, f"{module}.PATIENCE: expected {patience}, got {mod.PATIENCE!r}"
