@@ -1,0 +1,1 @@
+"""The landmarks models: ``model.target.Target`` and ``model.source.Source``."""
