@@ -235,8 +235,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 ),
             )
         table = Table(title=f"grader verify {name}")
-        for col in ("submission", "expected", "score", "result", "detail"):
-            table.add_column(col)
+        table.add_column("submission", no_wrap=True)
+        table.add_column("expected")
+        table.add_column("score", no_wrap=True)
+        table.add_column("result", no_wrap=True)
+        table.add_column("detail")
         for row in report.rows:
             mark = "[green]ok[/green]" if row.ok else "[red]FAILED[/red]"
             from rich.markup import escape
