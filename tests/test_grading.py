@@ -117,3 +117,12 @@ def test_a_broken_test_file_is_a_grader_error(tmp_path):
     spec = Project(root).load("toy")
     result = grade_in_subprocess(spec.spec_file, spec.reference_dir)
     assert result.errors and "test_extra.py" in result.errors[0]
+
+
+def test_the_template_scores_zero_and_names_each_missing_todo(toy):
+    result = grade_in_subprocess(toy.spec_file, toy.template_dir)
+    assert result.errors == [] and result.score == 0
+    messages = {t.name: t.message for t in result.tests}
+    assert "TODO not done yet: normalize" in messages["test_normalize_matches_reference"]
+    assert "TODO not done yet: Accumulator.add" in messages["test_accumulator_adds"]
+    assert all(t.traceback is None for t in result.tests if "TODO not done" in (t.message or ""))

@@ -255,7 +255,10 @@ class GradingPlugin:
         example = [n for n in notes if n.startswith(("Falsifying", "Failing test case"))]
         if example:
             result.falsifying_example = _clean_example("\n".join(example), item)
-        if isinstance(exc, StudentError):
+        if isinstance(exc, StudentError) and exc.exc_type == "NotImplementedError":
+            todo = exc.exc_message.removesuffix(": TODO").strip() or exc.what
+            result.message = f"TODO not done yet: {todo} (it raised NotImplementedError, called as `{exc.what}`)"
+        elif isinstance(exc, StudentError):
             result.message = str(exc)
             result.traceback = exc.traceback or None
         elif isinstance(exc, StudentFailure | AssertionError):
