@@ -285,12 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (UsageError, SpecError, ConfigError, MutantError, FileNotFoundError) as exc:
-        lines = str(exc).strip().splitlines() or [type(exc).__name__]
-        more = f" (and {len(lines) - 1} more lines)" if len(lines) > 1 and isinstance(exc, ConfigError) else ""
-        print(f"grader: error: {lines[0]}{more}", file=sys.stderr)
-        if isinstance(exc, ConfigError):
-            for line in lines[1:]:
-                print(f"grader: error: {line}", file=sys.stderr)
+        # One line per problem (a configuration check may find several), never a traceback.
+        for line in str(exc).strip().splitlines() or [type(exc).__name__]:
+            print(f"grader: error: {line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
