@@ -157,7 +157,9 @@ def cmd_build(args: argparse.Namespace) -> int:
                 drift = True
                 console.print(f"{name}: student_template differs from a fresh build:")
                 for rel in report.changed:
-                    console.print(f"  {rel}")
+                    console.print(f"  {rel} (differs or is missing)")
+                for rel in report.removed:
+                    console.print(f"  {rel} (not in the reference: would be removed)")
         else:
             console.print(f"{name}: wrote {len(report.written)} files into {spec.template_dir}")
     if drift:
