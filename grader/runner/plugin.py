@@ -252,7 +252,7 @@ class GradingPlugin:
         exc = call.excinfo.value
         exc = _unwrap_group(exc)
         notes = [n for n in getattr(exc, "__notes__", []) if isinstance(n, str)]
-        example = [n for n in notes if n.startswith(("Falsifying", "Failing test case"))]
+        example = [n for n in notes if n.startswith(("Falsifying", "Failing test case", "Failing explicit example"))]
         if example:
             result.falsifying_example = _clean_example("\n".join(example), item)
         if isinstance(exc, StudentError) and exc.exc_type == "NotImplementedError":
@@ -303,7 +303,7 @@ def _clean_example(text: str, item: pytest.Item) -> str:
     """Hypothesis's failing-example note without the fixture arguments."""
     fixtures = tuple(f"{name}=" for name in getattr(item, "fixturenames", ()))
     lines = [ln for ln in text.splitlines() if not ln.strip().startswith(fixtures)]
-    if lines and lines[0].startswith(("Failing test case: ", "Falsifying example: ")):
+    if lines and lines[0].startswith(("Failing test case: ", "Falsifying example: ", "Failing explicit example: ")):
         lines[0] = lines[0].split(": ", 1)[1]
     return "\n".join(ln.replace("  # or any other generated value", "") for ln in lines)
 

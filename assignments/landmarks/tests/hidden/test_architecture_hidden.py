@@ -1,0 +1,116 @@
+"""Hidden tests of `Target` and `Source`: initialisation statistics and the forward pass."""
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from grader.testing import assert_close, points
+
+# σ of each weight tensor: conv 1/√(5·5·C_in), fully connected 1/√fan_in.
+SIGMA = {
+    "conv1.weight": 1 / math.sqrt(5 * 5 * 3),
+    "conv2.weight": 1 / math.sqrt(5 * 5 * 16),
+    "conv3.weight": 1 / math.sqrt(5 * 5 * 64),
+}
+FC_SIGMA = 1 / math.sqrt(32)
+INITS = 8  # models built per class; their weights are pooled per layer
+# Relative tolerance on the pooled root-mean-square of a layer's weights. With ≥ 512 pooled
+# weights the sampling error of the estimate is ≤ 3.2 % (1/√(2n)); the tolerances are
+# ≥ 4.5 such errors wide, while a wrong rule (e.g. σ = 1/√(5·5·fan_in) for the fc layer,
+# 5× too small) misses by far more.
+RTOL = {"conv1.weight": 0.08, "conv2.weight": 0.05, "conv3.weight": 0.05, "fc": 0.15}
+
+
+def _check_init(student, cls, fc_name: str) -> None:
+    pooled: dict[str, list[np.ndarray]] = {}
+    for _ in range(INITS):
+        params = student.harness.parameters(cls())
+        for name, value in params.items():
+            pooled.setdefault(name, []).append(value.double().numpy().ravel())
+    expected = {**SIGMA, f"{fc_name}.weight": FC_SIGMA}
+    for name, sigma in expected.items():
+        assert name in pooled, f"no parameter `{name}` (parameters: {sorted(pooled)})"
+        w = np.concatenate(pooled[name])
+        rtol = RTOL.get(name, RTOL["fc"])
+        rms = float(np.sqrt(np.mean(w**2)))
+        assert_close(
+            rms,
+            sigma,
+            rtol=rtol,
+            what=f"root-mean-square of {name} after init_weights (σ; pooled over {INITS} models)",
+        )
+        assert_close(
+            float(w.mean()),
+            0.0,
+            atol=5 * sigma / math.sqrt(w.size) + 1e-12,
+            what=f"mean of {name} after init_weights",
+        )
+
+
+def _definition_forward(p: dict[str, torch.Tensor], x: torch.Tensor, fc_name: str) -> torch.Tensor:
+    """The handout's network, written with torch.nn.functional."""
+    x = F.max_pool2d(
+        F.relu(F.conv2d(x, p["conv1.weight"], p["conv1.bias"], stride=2, padding=2)), 2, 2
+    )
+    x = F.max_pool2d(
+        F.relu(F.conv2d(x, p["conv2.weight"], p["conv2.bias"], stride=2, padding=2)), 2, 2
+    )
+    x = F.relu(F.conv2d(x, p["conv3.weight"], p["conv3.bias"], stride=2, padding=2))
+    return F.linear(torch.flatten(x, 1), p[f"{fc_name}.weight"], p[f"{fc_name}.bias"])
+
+
+def _check_forward(student, cls, fc_name: str, n: int) -> None:
+    h = student.harness
+    model = cls()
+    params = h.parameters(model)
+    names = [f"conv{i}.{k}" for i in (1, 2, 3) for k in ("weight", "bias")] + [
+        f"{fc_name}.weight",
+        f"{fc_name}.bias",
+    ]
+    missing = [k for k in names if k not in params]
+    assert not missing, f"missing parameters {missing} (parameters: {sorted(params)})"
+    # Non-zero biases, so that a layer applied in the wrong place cannot hide behind zeros.
+    g = torch.Generator().manual_seed(n)
+    for k in names:
+        if k.endswith("bias"):
+            params[k] = 0.1 * torch.randn(params[k].shape, generator=g)
+    h.load_state(model, params)
+    x = torch.randn(n, 3, 64, 64, generator=g)
+    expected = _definition_forward({k: v.float() for k, v in params.items()}, x, fc_name)
+    got = h.forward(model, x)
+    assert_close(
+        got,
+        expected,
+        rtol=1e-4,
+        atol=1e-5,
+        what=f"{fc_name} logits of the network on a batch of {n}",
+    )
+
+
+@points(3, part="architecture")
+def test_weights_initialised_with_specified_sigma(student):
+    """Target.init_weights and Source.init_weights: conv weights N(0, 1/√(5·5·C_in)), fc weights N(0, 1/√fan_in)."""
+    _check_init(student, student.model.target.Target, "fc_1")
+    _check_init(student, student.model.source.Source, "fc1")
+
+
+@points(3, part="architecture")
+@settings(max_examples=4)
+@given(n=st.integers(1, 6))
+@example(n=2)
+def test_target_forward_matches_definition(student, n):
+    """Target.forward: conv1 → ReLU → pool → conv2 → ReLU → pool → conv3 → ReLU → flatten → fc_1."""
+    _check_forward(student, student.model.target.Target, "fc_1", n)
+
+
+@points(1, part="architecture")
+@settings(max_examples=3)
+@given(n=st.integers(1, 6))
+@example(n=2)
+def test_source_forward_matches_definition(student, n):
+    """Source.forward: the Target's conv stack, then flatten → fc1 with 8 outputs."""
+    _check_forward(student, student.model.source.Source, "fc1", n)
