@@ -107,7 +107,10 @@ def _project(args: argparse.Namespace) -> Any:
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(highlight=False, width=140)  # CI logs: wide enough for the tables
+    return console
 
 
 def cmd_list(args: argparse.Namespace) -> int:
