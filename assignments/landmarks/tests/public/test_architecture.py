@@ -29,18 +29,18 @@ def _check_shapes(student, model, fc_name: str, outputs: int) -> None:
 def test_target_parameter_count(student):
     """Target.__init__: 39,754 learnable parameters."""
     model = student.model.target.Target()
-    assert_equal(
-        student.harness.count_parameters(model), 39754, what="learnable parameters of Target"
-    )
+    count = student.harness.count_parameters(model)
+    assert count, "TODO not done yet: Target.__init__ (the model has no layers)"
+    assert_equal(count, 39754, what="learnable parameters of Target")
 
 
 @points(2, part="architecture")
 def test_source_parameter_count(student):
     """Source.__init__: 39,952 learnable parameters."""
     model = student.model.source.Source()
-    assert_equal(
-        student.harness.count_parameters(model), 39952, what="learnable parameters of Source"
-    )
+    count = student.harness.count_parameters(model)
+    assert count, "TODO not done yet: Source.__init__ (the model has no layers)"
+    assert_equal(count, 39952, what="learnable parameters of Source")
 
 
 @points(3, part="architecture")
@@ -71,9 +71,9 @@ def test_output_shape_for_any_batch_size(student, n):
 @points(2, part="architecture")
 def test_biases_start_at_zero(student):
     """Target.init_weights and Source.init_weights: every bias is exactly 0."""
-    for cls in (student.model.target.Target, student.model.source.Source):
+    for cls_name, cls in (("Target", student.model.target.Target), ("Source", student.model.source.Source)):
         params = student.harness.parameters(cls())
         biases = {k: v for k, v in params.items() if k.endswith("bias")}
-        assert biases, "the model has no bias parameters"
+        assert biases, f"TODO not done yet: {cls_name}.__init__ (the model has no bias parameters)"
         for name, b in biases.items():
             assert_equal(b, torch.zeros_like(b), what=f"{name} after init_weights")
