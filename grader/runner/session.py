@@ -23,6 +23,7 @@ import grader
 from grader.results import GradeResult, PartResult, score_parts
 from grader.runner.data import resolve_data_dir
 from grader.runner.plugin import ConfigError, GradingPlugin
+from grader.sandbox.layers import sandbox_metadata
 
 INI_FILE = Path(__file__).resolve().parent.parent / "pytest_grading.ini"
 
@@ -129,6 +130,7 @@ def run_session(
             "hypothesis_max_examples": spec.hypothesis_max_examples,
             "restarts": plugin.restarts,
             "machine": _machine(),
+            "sandbox": sandbox_metadata(),
         },
         duration=round(time.monotonic() - started, 3),
         started_at=started_at,

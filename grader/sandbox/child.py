@@ -244,14 +244,41 @@ def serve(in_fd: int, out_fd: int, root: str) -> None:
 
 
 def prepare(root: str, threads: int) -> None:
-    """Import the heavy libraries and put the submission first on sys.path."""
+    """Import the heavy libraries and put the submission first on sys.path.
+
+    Runs after the sandbox's layers are in place (see `run`); in a child forked from the
+    zygote the imports are already done.
+    """
+    import tempfile
+
     import numpy  # noqa: F401
     import torch
 
     torch.set_num_threads(max(1, threads))
     importlib.import_module(HARNESS_MODULE)
+    tempfile.tempdir = None  # a zygote's cached /tmp must not outlive its TMPDIR
     os.chdir(root)
     sys.path.insert(0, root)
+
+
+def run(in_fd: int, out_fd: int, root: str, threads: int, ready_fd: int = -1, policy: str | None = None) -> int:
+    """Apply the sandbox's layers, prepare, report readiness, then serve requests."""
+    layers: list[dict[str, Any]] = []
+    if policy:
+        from dataclasses import asdict
+
+        from grader.sandbox.layers import Policy, enter
+
+        keep = (in_fd, out_fd)
+        layers = [asdict(x) for x in enter(Policy.from_json(policy), keep, ready_fd)]
+    prepare(root, threads)
+    if ready_fd >= 0:
+        import json
+
+        _write_all(ready_fd, (json.dumps({"ready": os.getpid(), "layers": layers}) + "\n").encode())
+        os.close(ready_fd)
+    serve(in_fd, out_fd, root)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,10 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-fd", type=int, required=True)
     parser.add_argument("--root", required=True)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--ready-fd", type=int, default=-1)
+    parser.add_argument("--policy", help="the sandbox policy (JSON, see grader.sandbox.layers)")
     args = parser.parse_args(argv)
-    prepare(args.root, args.threads)
-    serve(args.in_fd, args.out_fd, args.root)
-    return 0
+    try:
+        return run(args.in_fd, args.out_fd, args.root, args.threads, args.ready_fd, args.policy)
+    except BaseException:  # noqa: BLE001 - e.g. student code closed our pipes; never run atexit
+        traceback.print_exc()
+        return 70
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import selectors
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox import wire
+from grader.sandbox.launcher import Launched, LaunchError, launch
+from grader.sandbox.layers import record as record_layers
 
 OUTPUT_LIMIT = 1024 * 1024
 _COPY_LIMIT = 200 * 1024 * 1024
@@ -165,6 +166,7 @@ class Sandbox:
         call_seconds: float = 10.0,
         env: dict[str, str] | None = None,
         threads: int = 1,
+        memory_bytes: int | None = None,
     ) -> None:
         self.submission_dir = Path(submission_dir).resolve()
         if not self.submission_dir.is_dir():
@@ -173,6 +175,7 @@ class Sandbox:
         self.call_seconds = call_seconds
         self.extra_env = dict(env or {})
         self.threads = threads
+        self.memory_bytes = memory_bytes
         self.generation = 0
         self.restarts = 0
         self._tmp = Path(tempfile.mkdtemp(prefix=f"grader-{fixture_name}-"))
@@ -195,7 +198,13 @@ class Sandbox:
 
     # --- life cycle ---------------------------------------------------------------------
     def start(self) -> None:
-        """Start a fresh child in a fresh working folder holding only the submission."""
+        """Start a fresh child in a fresh working folder holding only the submission.
+
+        The child comes from the zygote where there is one (milliseconds) or a fresh
+        interpreter, with the sandbox's layers applied before any student code is imported;
+        `self.layers` records which layers are active. Raises StudentCrash when the child
+        cannot get ready.
+        """
         self.stop()
         self.generation += 1
         self.workdir = self._tmp / f"work{self.generation}"
@@ -203,57 +212,43 @@ class Sandbox:
         _copy_submission(self.submission_dir, self.workdir)
         (self.workdir / ".tmp").mkdir(exist_ok=True)
         self._output_file = self._tmp / f"output{self.generation}.txt"
+        self._output_file.touch()
         self._output_mark = 0
-        req_r, req_w = os.pipe()
-        resp_r, resp_w = os.pipe()
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.workdir),
-            "TMPDIR": str(self.workdir / ".tmp"),
-            "LANG": "C.UTF-8",
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": str(self.threads),
-            "MKL_NUM_THREADS": str(self.threads),
-            "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(self.workdir / ".tmp"),
-            "XDG_CACHE_HOME": str(self.workdir / ".tmp"),
-            "GRADER_CHILD": "1",
-            **self.extra_env,
-        }
-        cmd = [
-            # Not -I: it would ignore PYTHONHASHSEED; the environment is ours entirely anyway.
-            sys.executable, "-s", "-P", "-u", "-m", "grader.sandbox.child",
-            "--in-fd", str(req_r), "--out-fd", str(resp_w),
-            "--root", str(self.workdir), "--threads", str(self.threads),
-        ]  # fmt: skip
-        with open(self._output_file, "wb") as out:
-            self._proc = subprocess.Popen(
-                cmd,
-                cwd=self.workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                pass_fds=(req_r, resp_w),
-                start_new_session=True,
+        try:
+            launched = launch(
+                self.workdir,
+                tmp_root=self._tmp,
+                threads=self.threads,
+                extra_env=self.extra_env,
+                output_file=self._output_file,
+                output_limit=OUTPUT_LIMIT,
+                memory_bytes=self.memory_bytes,
             )
-        os.close(req_r)
-        os.close(resp_w)
-        self._to_child, self._from_child = req_w, resp_r
-        os.set_blocking(self._from_child, False)
+        except LaunchError as exc:
+            self.restarts += 1
+            raise StudentCrash(f"the sandbox could not start your code: {exc}\n{self.output(limit=2000)}") from None
+        self._launched: Launched | None = launched
+        self.layers = launched.layers
+        record_layers(self.fixture_name, launched.layers)
+        self._proc = launched.proc  # type: ignore[assignment]  # Popen or a zygote child
+        self._to_child, self._from_child = launched.to_child, launched.from_child
         self._modules = {}
         self._pending_seed = self._test_seed
 
     def stop(self) -> None:
-        """Kill the child and everything in its process group."""
+        """Kill the child and every process it left (process group, PID namespace, cgroup,
+        slot uid), and wait until they are gone."""
         proc, self._proc = self._proc, None
+        launched: Launched | None = getattr(self, "_launched", None)
+        self._launched = None
         for fd in (self._to_child, self._from_child):
             if fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._to_child = self._from_child = -1
-        if proc is not None:
+        if launched is not None:
+            launched.terminate()
+        elif proc is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
             with contextlib.suppress(Exception):
@@ -392,15 +387,21 @@ class Sandbox:
             self._send(frame, deadline)
             reply = self._receive(deadline, label)
         except _Timeout:
+            memory = self._memory_note()
             self.stop()
             self.restarts += 1
-            self._poisoned = StudentTimeout(f"your code did not return within {_fmt_s(limit)} ({reason}) in `{label}`")
+            self._poisoned = StudentTimeout(
+                f"your code did not return within {_fmt_s(limit)} ({reason}) in `{label}`{memory}"
+            )
             raise _fresh(self._poisoned) from None
         except _Died as died:
             code = died.code
+            memory = self._memory_note()
             self.stop()
             self.restarts += 1
-            self._poisoned = StudentCrash(f"your code ended the process {_describe_exit(code)} during `{label}`")
+            self._poisoned = StudentCrash(
+                f"your code ended the process {_describe_exit(code)} during `{label}`{memory}"
+            )
             raise _fresh(self._poisoned) from None
         except wire.WireError as exc:
             self.stop()
@@ -422,6 +423,10 @@ class Sandbox:
         if reply.get("_stop"):
             return _STOP
         return reply.get("result")
+
+    def _memory_note(self) -> str:
+        launched = getattr(self, "_launched", None)
+        return launched.memory_note() if launched is not None else ""
 
     def _limit(self) -> tuple[float, str]:
         call = self._call_override if self._call_override is not None else self.call_seconds
