@@ -87,6 +87,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="generator seed (default: the assignment's)")
     p.add_argument("--size", choices=["small", "full"], default="small", help="small (CPU checks) or full")
     p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser(
+        "doctor",
+        help="show which sandbox layers are active on this machine",
+        description="Start a sandboxed child and report each layer (active, or why not) and what the child can reach.",
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_doctor)
     return parser
 
 
@@ -273,6 +281,20 @@ def cmd_data(args: argparse.Namespace) -> int:
     seed = spec.data.seed if args.seed is None else args.seed
     out = GENERATORS[gen](args.out, seed, size=args.size)
     _console().print(f"wrote the {gen} data set (seed {seed}, {args.size}) to {out}")
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Report the sandbox's layers on this machine."""
+    import json
+
+    from grader.sandbox.doctor import diagnose, render
+
+    report = diagnose()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        render(report, _console())
     return EXIT_OK
 
 
