@@ -44,11 +44,12 @@ class Part:
 
 @dataclass(frozen=True)
 class Limits:
-    """Wall-clock limits, in seconds."""
+    """Wall-clock limits, in seconds, and the sandboxed child's memory, in MiB."""
 
     call_seconds: float = 10.0
     test_seconds: float = 60.0
     submission_seconds: float = 900.0
+    memory_mb: float = 4096.0
 
 
 @dataclass(frozen=True)
@@ -482,7 +483,7 @@ class _Validator:
 
     def limits(self, node: Node) -> Limits:
         keys = self.mapping(
-            node, "limits", (), ("call_seconds", "test_seconds", "submission_seconds")
+            node, "limits", (), ("call_seconds", "test_seconds", "submission_seconds", "memory_mb")
         )
         values = {k: self.positive_number(v, f"limits.{k}") for k, (_, v) in keys.items()}
         return Limits(**values)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox import cgroups, landlock, layers, seccomp_filter, slots
-from grader.sandbox.client import Sandbox, StudentTimeout, Submission
+from grader.sandbox.client import Sandbox, StudentCrash, StudentTimeout, Submission
 from grader.sandbox.output import OutputSink
 
 
@@ -271,3 +271,27 @@ def test_after_a_timeout_no_process_of_the_tree_survives(sandbox):
         return found
 
     assert alive() == []
+
+
+def test_memory_notes_come_from_the_cgroup_files(tmp_path):
+    group = cgroups.CGroup("fake", v2=tmp_path)
+    (tmp_path / "memory.max").write_text(str(1 << 30))
+    (tmp_path / "memory.peak").write_text(str(100 << 20))
+    (tmp_path / "memory.events").write_text("low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n")
+    assert group.memory_note() == ""
+    (tmp_path / "memory.peak").write_text(str(1000 << 20))
+    assert "using 1000 MiB of memory, near the limit of 1024 MiB" in group.memory_note()
+    (tmp_path / "memory.events").write_text("max 12\noom 1\noom_kill 1\n")
+    assert "out-of-memory killer" in group.memory_note()
+    (tmp_path / "memory.max").write_text("max")
+    assert group.memory_note() == ""
+
+
+@pytest.mark.skipif(cgroups.unavailable_reason() is not None, reason=str(cgroups.unavailable_reason()))
+def test_a_memory_bomb_is_killed_at_the_assignments_limit(tmp_path):
+    (tmp_path / "bomb.py").write_text("HOARD = []\n\ndef bomb():\n    while True:\n        HOARD.append(b'x' * (64 << 20))\n")
+    with Sandbox(tmp_path, call_seconds=30, memory_bytes=256 << 20) as sb:
+        sb.start()
+        assert any(x["name"] == "cgroup" and "memory 256 MiB" in x["detail"] for x in sb.layers), sb.layers
+        with pytest.raises(StudentCrash, match="out-of-memory killer ended it.*256 MiB"):
+            Submission(sb).bomb.bomb()

@@ -149,12 +149,19 @@ def test_minimal_file_gets_the_defaults(tmp_path: Path) -> None:
     assert spec.modules == ("toy", "pkg", "pkg.sub.mod")  # derived from the .py files
     assert spec.public_tests == folder / "tests" / "public"
     assert spec.hidden_tests == folder / "tests" / "hidden"
-    assert spec.limits == Limits() == Limits(10.0, 60.0, 900.0)
+    assert spec.limits == Limits() == Limits(10.0, 60.0, 900.0, 4096.0)
     assert spec.hypothesis_max_examples == 30
     assert spec.training == TrainingSettings(3.0, 120.0, {}, {}, {})
     assert spec.data == DataSettings(generator=None, seed=0, path=None)
     assert spec.parts == (Part("basics", 2.0, ""),)
     assert spec.max_score == 2.0
+
+
+def test_memory_limit_is_read_and_checked(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, MINIMAL + "limits:\n  memory_mb: 1536\n"))
+    assert spec.limits.memory_mb == 1536.0
+    with pytest.raises(SpecError, match="limits.memory_mb"):
+        load_spec(write(tmp_path, MINIMAL + "limits:\n  memory_mb: -5\n"))
 
 
 def test_empty_optional_sections_mean_defaults(tmp_path: Path) -> None:

@@ -81,6 +81,7 @@ class GradingPlugin:
                 call_seconds=self.assignment.limits.call_seconds,
                 env=self._env(),
                 threads=self.threads,
+                memory_bytes=int(self.assignment.limits.memory_mb * 1024 * 1024),
             )
         return self._student
 
