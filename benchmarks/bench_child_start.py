@@ -99,9 +99,14 @@ def main() -> int:
         rows.append(("fresh interpreter, sandboxed (all layers)", _sandbox_starts(sub, args.runs)))
         rows.append(('fresh interpreter, python -c "import torch"', _fresh_import(args.runs)))
     print(f"child start, median of {args.runs} (min–max), ms; zygote preload took {z.start_seconds:.2f} s")
+    medians = {}
     for name, times in rows:
         ms = sorted(t * 1000 for t in times)
-        print(f"  {name:45s} {statistics.median(ms):8.1f}   ({ms[0]:.1f}–{ms[-1]:.1f})")
+        medians[name] = statistics.median(ms)
+        print(f"  {name:45s} {medians[name]:8.1f}   ({ms[0]:.1f}–{ms[-1]:.1f})")
+    zyg, fresh, bare_import = (medians[rows[i][0]] for i in (1, 2, 3))
+    print(f"ratios (same run): fresh sandboxed / zygote sandboxed = {fresh / zyg:.1f}x; "
+          f"python -c 'import torch' / zygote sandboxed = {bare_import / zyg:.1f}x")
     return 0
 
 
