@@ -74,6 +74,15 @@ MOD = textwrap.dedent(
 
     def random_draws():
         return [float(torch.rand(1)), float(np.random.rand())]
+
+    HOARD = []
+
+    def hog():
+        HOARD.append(bytearray(16 << 20))
+        raise MemoryError("cannot allocate")
+
+    def held():
+        return len(HOARD)
     """
 )
 
@@ -176,6 +185,15 @@ def test_crash_fails_the_call_and_a_fresh_child_takes_over(student, box):
     assert box.restarts == restarts + 1
     with pytest.raises(StaleHandle):
         b.get()
+
+
+def test_after_a_memory_error_a_fresh_child_frees_the_memory(student, box):
+    restarts = box.restarts
+    with pytest.raises(StudentError, match="MemoryError.*cannot allocate.*a fresh process runs the next tests"):
+        student.mod.hog()
+    box.set_deadline(None)
+    assert student.mod.held() == 0
+    assert box.restarts == restarts + 1
 
 
 def test_timeout_fails_fast_and_recovers(student, box):

@@ -419,6 +419,11 @@ class Sandbox:
             tb = str(err.get("traceback", ""))
             if exc_type == "SystemExit":
                 raise StudentExit(label, exc_type, f"your code called sys.exit({err.get('exit_code')})", tb)
+            if exc_type == "MemoryError":
+                # What the code still holds would starve every later test: start afresh.
+                self.stop()
+                self.restarts += 1
+                message = f"{message} (out of memory; a fresh process runs the next tests)".lstrip(" ")
             raise StudentError(label, exc_type, message, tb)
         if reply.get("_stop"):
             return _STOP
