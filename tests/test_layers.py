@@ -295,3 +295,30 @@ def test_a_memory_bomb_is_killed_at_the_assignments_limit(tmp_path):
         assert any(x["name"] == "cgroup" and "memory 256 MiB" in x["detail"] for x in sb.layers), sb.layers
         with pytest.raises(StudentCrash, match="out-of-memory killer ended it.*256 MiB"):
             Submission(sb).bomb.bomb()
+
+
+def test_without_a_cgroup_the_memory_watch_stops_a_forking_hog(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_SANDBOX_DISABLE", "cgroup")
+    (tmp_path / "hog.py").write_text(
+        textwrap.dedent(
+            """
+            import os, time
+
+            def hog():
+                for _ in range(3):
+                    if os.fork() == 0:
+                        block = bytearray(200 << 20)  # written: private memory of the child
+                        time.sleep(60)
+                        os._exit(0)
+                time.sleep(60)
+            """
+        )
+    )
+    with Sandbox(tmp_path, call_seconds=30, memory_bytes=400 << 20) as sb:
+        sb.start()
+        watch = next(x for x in sb.layers if x["name"] == "memory watch")
+        assert watch["active"] and "400 MiB" in watch["detail"], watch
+        t0 = time.monotonic()
+        with pytest.raises(StudentCrash, match=r"used \d+ MiB of memory .* more than the limit of 400 MiB"):
+            Submission(sb).hog.hog()
+        assert time.monotonic() - t0 < 10

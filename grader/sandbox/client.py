@@ -394,6 +394,14 @@ class Sandbox:
                 f"your code did not return within {_fmt_s(limit)} ({reason}) in `{label}`{memory}"
             )
             raise _fresh(self._poisoned) from None
+        except _OverMemory as over:
+            self.stop()
+            self.restarts += 1
+            self._poisoned = StudentCrash(
+                f"your code used {over.used >> 20} MiB of memory during `{label}`, more than the limit of "
+                f"{over.limit >> 20} MiB, and was stopped"
+            )
+            raise _fresh(self._poisoned) from None
         except _Died as died:
             code = died.code
             memory = self._memory_note()
@@ -507,6 +515,10 @@ class Sandbox:
     def _check(self, deadline: float) -> None:
         if self._proc is None or self._proc.poll() is not None:
             raise _Died(self._wait_code())
+        launched = getattr(self, "_launched", None)
+        used = launched.over_memory() if launched is not None else None
+        if used is not None:
+            raise _OverMemory(used, launched.watch_bytes or 0)
         if time.monotonic() >= deadline:
             raise _Timeout
 
@@ -534,6 +546,11 @@ class _Timeout(Exception):
 class _Died(Exception):
     def __init__(self, code: int | None) -> None:
         self.code = code
+
+
+class _OverMemory(Exception):
+    def __init__(self, used: int, limit: int) -> None:
+        self.used, self.limit = used, limit
 
 
 def _tick(deadline: float) -> float:

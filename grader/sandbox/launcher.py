@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader.sandbox import cgroups, layers, slots, zygote
+from grader.sandbox import cgroups, layers, memwatch, slots, zygote
 from grader.sandbox.limits import Limits
 from grader.sandbox.output import OutputSink
 
@@ -87,6 +87,14 @@ class Launched:
     slot: slots.Slot | None = None
     start_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    watch_bytes: int | None = None  # the memory watch's limit, where no cgroup limits memory
+
+    def over_memory(self) -> int | None:
+        """The tree's private memory in bytes when the memory watch finds it over its limit."""
+        if self.watch_bytes is None:
+            return None
+        used = memwatch.tree_private_bytes(self.proc.pid)
+        return used if used > self.watch_bytes else None
 
     def memory_note(self) -> str:
         """Why memory may have ended or stalled the child ('' when it did not), from its cgroup."""
@@ -230,9 +238,25 @@ def launch(
     if zygote_layer["active"]:
         zygote_layer["detail"] += f", ready in {launched.start_seconds * 1000:.0f} ms"
     cap = {"name": "output cap", "active": True, "detail": f"stdout+stderr cut at {output_limit // 1024} KiB"}
-    launched.layers = [zygote_layer, *report, cap]
+    watch = _memory_watch(launched, policy)
+    launched.layers = [zygote_layer, *report, watch, cap]
     os.set_blocking(resp_r, False)
     return launched
+
+
+def _memory_watch(launched: Launched, policy: layers.Policy) -> dict[str, Any]:
+    """Turn the memory watch on where no cgroup limits memory; returns its layer entry."""
+    limit = int(policy.limits["memory_bytes"])
+    if launched.cgroup is not None and any(x.startswith("memory") for x in launched.cgroup.limits):
+        return {"name": "memory watch", "active": False, "detail": "not needed: the cgroup limits memory"}
+    if "memory watch" in policy.disabled:
+        return {"name": "memory watch", "active": False, "detail": "switched off"}
+    reason = memwatch.available()
+    if reason:
+        return {"name": "memory watch", "active": False, "detail": reason}
+    launched.watch_bytes = limit
+    detail = f"the child's tree is stopped past {limit >> 20} MiB of private memory (checked 4 times a second)"
+    return {"name": "memory watch", "active": True, "detail": detail}
 
 
 def _wait_ready(ready_r: int, proc: ChildProcess) -> tuple[int | None, list[dict[str, Any]]]:

@@ -33,7 +33,8 @@ from grader.sandbox.limits import apply as apply_limits
 
 ORDER = (
     "zygote", "cgroup", "network namespace", "pid namespace", "mount namespace", "rlimits",
-    "slot uid", "capabilities", "no_new_privs", "pdeathsig", "landlock", "seccomp", "output cap",
+    "slot uid", "capabilities", "no_new_privs", "pdeathsig", "landlock", "seccomp", "memory watch",
+    "output cap",
 )  # fmt: skip
 
 # Files and folders every child may read: system libraries and the few /etc and /proc files
