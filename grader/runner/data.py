@@ -30,6 +30,7 @@ def generate_cached(generator: str, seed: int, *, size: str = "small") -> Path:
     try:
         GENERATORS[generator](tmp, seed, size=size)
         (tmp / ".complete").write_text("ok\n")
+        tmp.chmod(0o755)  # mkdtemp's 0700 would keep a sandbox slot uid from reading it
         try:
             tmp.rename(target)
         except OSError:  # another process finished first
