@@ -19,7 +19,7 @@ def grader(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
     )
 
 
-@pytest.mark.parametrize("command", ["", "list", "build", "check", "grade", "verify", "data"])
+@pytest.mark.parametrize("command", ["", "list", "build", "check", "grade", "verify", "data", "doctor"])
 def test_help_explains_every_command(command):
     proc = grader(*([command] if command else []), "--help")
     assert proc.returncode == 0
@@ -113,3 +113,23 @@ def test_grader_failure_exits_3(tmp_path):
     proc = grader("--root", str(root), "grade", "toy", "--submission", str(root / "reference" / "toy"))
     assert proc.returncode == 3
     assert "test_broken.py" in proc.stdout
+
+
+def test_doctor_reports_every_layer_and_what_the_child_sees():
+    from grader.sandbox.layers import ORDER
+
+    proc = grader("doctor", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    names = [x["name"] for x in report["layers"]]
+    assert set(names) == set(ORDER)
+    assert all(x["detail"] for x in report["layers"])
+    active = {x["name"] for x in report["layers"] if x["active"]}
+    seen = report["child_sees"]
+    if active & {"landlock", "mount namespace", "slot uid"}:
+        assert seen["secret file outside the sandbox"].startswith("refused")
+    if "seccomp" in active or "network namespace" in active:
+        assert seen["an IPv4 socket"].startswith("refused")
+    table = grader("doctor")
+    assert table.returncode == 0
+    assert all(name in table.stdout for name in ("landlock", "seccomp", "zygote")), table.stdout
