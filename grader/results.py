@@ -17,7 +17,7 @@ Outcome = Literal["passed", "failed", "error", "skipped"]
 Visibility = Literal["public", "hidden"]
 
 # Keys whose values depend on the clock or the machine, dropped by `to_json(timings=False)`.
-TIMING_FIELDS = frozenset({"duration", "started_at", "timings", "machine"})
+TIMING_FIELDS = frozenset({"duration", "started_at", "timings", "machine", "sandbox"})
 
 
 @dataclass

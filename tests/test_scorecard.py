@@ -652,3 +652,22 @@ def test_markdown_inline_text_stays_in_its_cell(s: str) -> None:
     rows = table_rows(render_markdown(result))
     assert all(len(r) == 4 for r in rows)
     assert len(rows) == 2 + len(result.parts) + 1
+
+
+def test_every_scorecard_names_the_sandbox_layers() -> None:
+    result = make_result()
+    result.metadata["sandbox"] = {
+        "active": ["zygote", "landlock", "seccomp"],
+        "inactive": {"slot uid": "uid 62000 cannot run /root/x: \x1b[31m/root is mode 0700"},
+    }
+    expected = "sandbox: 3 layers active (zygote, landlock, seccomp); off: slot uid (uid 62000 cannot run"
+    assert expected in " ".join(terminal_text(result).split())
+    assert "\x1b[31m" not in terminal_text(result)
+    assert expected in render_markdown(result).replace("\\", "")  # Markdown escapes ( and )
+    assert render_gradescope(result)["extra_data"]["sandbox"].startswith(expected)
+    props = {p.get("name"): p.get("value") for p in ET.fromstring(render_junit(result)).iter("property")}
+    assert props["sandbox"].startswith(expected)
+    assert "sandbox" in result.to_dict()["metadata"]
+    assert "sandbox" not in result.to_dict(timings=False)["metadata"]  # it depends on the machine
+    result.metadata.pop("sandbox")
+    assert "sandbox" not in render_markdown(result) and "sandbox" not in render_gradescope(result)["extra_data"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.results import GradeResult, TestResult
-from grader.scorecard.sanitize import clean_text, format_score, format_timings
+from grader.scorecard.sanitize import clean_text, format_score, format_timings, sandbox_summary
 
 MESSAGE_LIMIT = 4_000
 EXAMPLE_LIMIT = 4_000
@@ -56,6 +56,9 @@ def render_gradescope(result: GradeResult) -> dict[str, Any]:
         "assignment_version": clean_text(result.assignment_version, 200),
         "schema_version": result.schema_version,
     }
+    sandbox = sandbox_summary(result.metadata)
+    if sandbox:
+        extra["sandbox"] = sandbox
     if result.errors:
         extra["grader_errors"] = [clean_text(e, ERROR_LIMIT) for e in result.errors]
     return {

@@ -11,7 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from grader.results import GradeResult, TestResult
-from grader.scorecard.sanitize import clean_text, format_points, format_timings
+from grader.scorecard.sanitize import clean_text, format_points, format_timings, sandbox_summary
 
 MESSAGE_LIMIT = 4_000
 EXAMPLE_LIMIT = 4_000
@@ -61,6 +61,9 @@ def render_junit(result: GradeResult, *, show_hidden_details: bool = True) -> st
         ("submission", result.submission),
     ):
         ET.SubElement(props, "property", name=name, value=xml_safe(value, 1_000))
+    sandbox = sandbox_summary(result.metadata)
+    if sandbox:
+        ET.SubElement(props, "property", name="sandbox", value=xml_safe(sandbox, 2_000))
     for error in result.errors:
         ET.SubElement(props, "property", name="grader_error", value=xml_safe(error, 4_000))
     for part in result.parts:

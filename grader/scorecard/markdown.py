@@ -12,7 +12,7 @@ import html
 import re
 
 from grader.results import GradeResult, TestResult
-from grader.scorecard.sanitize import clean_text, format_score, format_timings
+from grader.scorecard.sanitize import clean_text, format_score, format_timings, sandbox_summary
 
 MESSAGE_LIMIT = 2_000
 EXAMPLE_LIMIT = 4_000
@@ -93,6 +93,9 @@ def render_markdown(result: GradeResult, *, show_hidden_details: bool = False) -
             reason = f": {md_inline(test.message)}" if test.message else ""
             lines.append(f"- {md_code(test.name)} (part {md_inline(test.part, 200)}){reason}")
         lines.append("")
+    summary = sandbox_summary(result.metadata)
+    if summary:
+        lines += [f"<sub>{md_inline(summary)}</sub>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -45,6 +45,19 @@ def clean_text(s: str, limit: int | None = None, *, tail: bool = False) -> str:
     return s
 
 
+def sandbox_summary(metadata: dict) -> str:
+    """`sandbox: 12 layers active; off: slot uid (why)` from a result's metadata ('' if none)."""
+    sandbox = metadata.get("sandbox") if isinstance(metadata, dict) else None
+    if not isinstance(sandbox, dict) or "active" not in sandbox:
+        return ""
+    active = [clean_text(str(x), 60) for x in sandbox.get("active") or []]
+    off = sandbox.get("inactive") or {}
+    text = f"sandbox: {len(active)} layers active ({', '.join(active)})"
+    if isinstance(off, dict) and off:
+        text += "; off: " + "; ".join(f"{clean_text(str(k), 60)} ({clean_text(str(v), 300)})" for k, v in off.items())
+    return text
+
+
 def format_points(x: float) -> str:
     """A point count for people: `7.5`, `10`, `0.33` (at most two decimals, no trailing zeros)."""
     text = f"{round(float(x), 2):.2f}".rstrip("0").rstrip(".")

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.results import GradeResult, PartResult, TestResult
-from grader.scorecard.sanitize import clean_text, format_score, format_timings
+from grader.scorecard.sanitize import clean_text, format_score, format_timings, sandbox_summary
 
 MESSAGE_LIMIT = 2_000
 EXAMPLE_LIMIT = 4_000
@@ -53,6 +53,9 @@ def render_terminal(
             if test.message:
                 lines.append(f": {clean_text(test.message, 300)}", style="dim")
         console.print(lines)
+    summary = sandbox_summary(result.metadata)
+    if summary:
+        console.print(Text(summary, style="dim"))
     if result.errors:
         console.print(
             Text(
