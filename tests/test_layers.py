@@ -110,7 +110,7 @@ def test_rlimits_cap_file_size(tmp_path):
         """
         import json, sys
         from grader.sandbox.limits import Limits, apply
-        detail = apply(Limits(file_bytes=1 << 20), address_space=True, processes_for_uid=None)
+        detail = apply(Limits(file_bytes=1 << 20), address_space=True)
         try:
             with open(sys.argv[1], "wb") as f:
                 f.write(b"x" * (2 << 20))

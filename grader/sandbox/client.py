@@ -176,10 +176,12 @@ class Sandbox:
         self.extra_env = dict(env or {})
         self.threads = threads
         self.memory_bytes = memory_bytes
+        self.layers: list[dict[str, Any]] = []
         self.generation = 0
         self.restarts = 0
         self._tmp = Path(tempfile.mkdtemp(prefix=f"grader-{fixture_name}-"))
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._launched: Launched | None = None
+        self._proc: Any = None  # the child: a subprocess.Popen or a zygote child
         self._to_child = -1
         self._from_child = -1
         self._seq = 0
@@ -227,10 +229,10 @@ class Sandbox:
         except LaunchError as exc:
             self.restarts += 1
             raise StudentCrash(f"the sandbox could not start your code: {exc}\n{self.output(limit=2000)}") from None
-        self._launched: Launched | None = launched
+        self._launched = launched
         self.layers = launched.layers
         record_layers(self.fixture_name, launched.layers)
-        self._proc = launched.proc  # type: ignore[assignment]  # Popen or a zygote child
+        self._proc = launched.proc
         self._to_child, self._from_child = launched.to_child, launched.from_child
         self._modules = {}
         self._pending_seed = self._test_seed
@@ -238,9 +240,7 @@ class Sandbox:
     def stop(self) -> None:
         """Kill the child and every process it left (process group, PID namespace, cgroup,
         slot uid), and wait until they are gone."""
-        proc, self._proc = self._proc, None
-        launched: Launched | None = getattr(self, "_launched", None)
-        self._launched = None
+        launched, self._launched, self._proc = self._launched, None, None
         for fd in (self._to_child, self._from_child):
             if fd >= 0:
                 with contextlib.suppress(OSError):
@@ -248,13 +248,6 @@ class Sandbox:
         self._to_child = self._from_child = -1
         if launched is not None:
             launched.terminate()
-        elif proc is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(Exception):
-                proc.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=5)
         self._release = []
 
     def close(self) -> None:
@@ -387,37 +380,25 @@ class Sandbox:
             self._send(frame, deadline)
             reply = self._receive(deadline, label)
         except _Timeout:
-            memory = self._memory_note()
-            self.stop()
-            self.restarts += 1
-            self._poisoned = StudentTimeout(
-                f"your code did not return within {_fmt_s(limit)} ({reason}) in `{label}`{memory}"
-            )
-            raise _fresh(self._poisoned) from None
+            raise self._poison(
+                StudentTimeout(f"your code did not return within {_fmt_s(limit)} ({reason}) in `{label}`{self._memory_note()}")
+            ) from None
         except _OverMemory as over:
-            self.stop()
-            self.restarts += 1
-            self._poisoned = StudentCrash(
-                f"your code used {over.used >> 20} MiB of memory during `{label}`, more than the limit of "
-                f"{over.limit >> 20} MiB, and was stopped"
-            )
-            raise _fresh(self._poisoned) from None
+            raise self._poison(
+                StudentCrash(
+                    f"your code used {over.used >> 20} MiB of memory during `{label}`, more than the limit of "
+                    f"{over.limit >> 20} MiB, and was stopped"
+                )
+            ) from None
         except _Died as died:
-            code = died.code
-            memory = self._memory_note()
-            self.stop()
-            self.restarts += 1
-            self._poisoned = StudentCrash(
-                f"your code ended the process {_describe_exit(code)} during `{label}`{memory}"
-            )
-            raise _fresh(self._poisoned) from None
+            raise self._poison(
+                StudentCrash(f"your code ended the process {_describe_exit(died.code)} during `{label}`{self._memory_note()}")
+            ) from None
         except wire.WireError as exc:
-            self.stop()
-            self.restarts += 1
+            self._restart()
             raise StudentCrash(f"the child's answer to `{label}` was malformed and was refused ({exc})") from None
         if reply.get("_seq") != self._seq:
-            self.stop()
-            self.restarts += 1
+            self._restart()
             raise StudentCrash(f"the child's answer to `{label}` was out of order and was refused")
         if not reply.get("_ok"):
             err = reply.get("_error") or {}
@@ -429,17 +410,26 @@ class Sandbox:
                 raise StudentExit(label, exc_type, f"your code called sys.exit({err.get('exit_code')})", tb)
             if exc_type == "MemoryError":
                 # What the code still holds would starve every later test: start afresh.
-                self.stop()
-                self.restarts += 1
+                self._restart()
                 message = f"{message} (out of memory; a fresh process runs the next tests)".lstrip(" ")
             raise StudentError(label, exc_type, message, tb)
         if reply.get("_stop"):
             return _STOP
         return reply.get("result")
 
+    def _restart(self) -> None:
+        """End this child; the next request starts a fresh one."""
+        self.stop()
+        self.restarts += 1
+
+    def _poison(self, failure: StudentFailure) -> StudentFailure:
+        """End this child and fail the rest of this test at once with `failure`."""
+        self._restart()
+        self._poisoned = failure
+        return _fresh(failure)
+
     def _memory_note(self) -> str:
-        launched = getattr(self, "_launched", None)
-        return launched.memory_note() if launched is not None else ""
+        return self._launched.memory_note() if self._launched is not None else ""
 
     def _limit(self) -> tuple[float, str]:
         call = self._call_override if self._call_override is not None else self.call_seconds
@@ -515,7 +505,7 @@ class Sandbox:
     def _check(self, deadline: float) -> None:
         if self._proc is None or self._proc.poll() is not None:
             raise _Died(self._wait_code())
-        launched = getattr(self, "_launched", None)
+        launched = self._launched
         used = launched.over_memory() if launched is not None else None
         if used is not None:
             raise _OverMemory(used, launched.watch_bytes or 0)

@@ -17,6 +17,8 @@ import stat
 import struct
 from collections.abc import Iterable
 
+from grader.sandbox.libc import libc
+
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION = 1
 _RULE_PATH_BENEATH = 1
@@ -50,18 +52,12 @@ READ_WRITE = (
 DEVICE = READ_FILE | WRITE_FILE | TRUNCATE | IOCTL_DEV
 
 
-def _libc() -> ctypes.CDLL:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    return libc
-
-
 def abi_version() -> int:
     """The kernel's Landlock ABI version; 0 where there is none (and on non-Linux)."""
     if platform.system() != "Linux":
         return 0
     try:
-        rc = _libc().syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+        rc = libc().syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
     except (OSError, AttributeError):
         return 0
     return max(int(rc), 0)
@@ -113,9 +109,9 @@ def restrict(
         attr = struct.pack("=QQ", fs, net)
     else:
         attr = struct.pack("=Q", fs)
-    libc = _libc()
+    lib = libc()
     buf = ctypes.create_string_buffer(attr, len(attr))
-    ruleset = libc.syscall(_SYS_CREATE_RULESET, buf, ctypes.c_size_t(len(attr)), ctypes.c_uint32(0))
+    ruleset = lib.syscall(_SYS_CREATE_RULESET, buf, ctypes.c_size_t(len(attr)), ctypes.c_uint32(0))
     if ruleset < 0:
         err = ctypes.get_errno()
         raise OSError(err, f"landlock_create_ruleset: {os.strerror(err)}")
@@ -123,8 +119,8 @@ def restrict(
     try:
         for paths, access in ((read_only, READ), (read_write, READ_WRITE), (devices, DEVICE)):
             for path in paths:
-                added += _add_path(libc, int(ruleset), path, access & fs)
-        if libc.syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
+                added += _add_path(lib, int(ruleset), path, access & fs)
+        if lib.syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
             err = ctypes.get_errno()
             raise OSError(err, f"landlock_restrict_self: {os.strerror(err)}")
     finally:
@@ -137,7 +133,7 @@ def restrict(
     return f"ABI {abi}, {added} paths allowed" + (f"; {', '.join(extra)}" if extra else "")
 
 
-def _add_path(libc: ctypes.CDLL, ruleset: int, path: str, access: int) -> int:
+def _add_path(lib: ctypes.CDLL, ruleset: int, path: str, access: int) -> int:
     try:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     except OSError:
@@ -147,7 +143,7 @@ def _add_path(libc: ctypes.CDLL, ruleset: int, path: str, access: int) -> int:
             access &= _FILE_ONLY
         rule = struct.pack("=Qi", access, fd)
         buf = ctypes.create_string_buffer(rule, len(rule))
-        if libc.syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH), buf, ctypes.c_uint32(0)) != 0:
+        if lib.syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH), buf, ctypes.c_uint32(0)) != 0:
             err = ctypes.get_errno()
             raise OSError(err, f"landlock_add_rule({path}): {os.strerror(err)}")
     finally:

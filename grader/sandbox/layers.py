@@ -24,6 +24,7 @@ import json
 import os
 import site
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -161,7 +162,7 @@ def enter(policy: Policy, keep_fds: tuple[int, ...], ready_fd: int = -1) -> list
 
     limits = Limits(**policy.limits)
     run_uid = policy.uid if policy.uid is not None else os.geteuid()
-    nproc = None if run_uid == 0 else processes_of_uid(run_uid) + limits.processes
+    processes = None if run_uid == 0 else (run_uid, processes_of_uid(run_uid))
     read_only = read_only_paths(policy)
     read_write = [policy.workdir]
 
@@ -203,14 +204,7 @@ def enter(policy: Policy, keep_fds: tuple[int, ...], ready_fd: int = -1) -> list
 
     try:
         address_space = not cuda_devices_present() and not (report["cgroup"].active and "memory" in policy.cgroup_note)
-        detail = apply_limits(limits, address_space=address_space, processes_for_uid=None)
-        if nproc is not None:
-            import resource
-
-            with contextlib.suppress(ValueError, OSError):
-                resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-                detail += f", processes {limits.processes} more for uid {run_uid}"
-        note("rlimits", True, detail)
+        note("rlimits", True, apply_limits(limits, address_space=address_space, processes=processes))
     except (OSError, ValueError) as exc:
         note("rlimits", False, f"setrlimit refused: {exc}")
 
@@ -242,29 +236,22 @@ def enter(policy: Policy, keep_fds: tuple[int, ...], ready_fd: int = -1) -> list
     except OSError as exc:
         note("no_new_privs", False, f"prctl refused: {exc.strerror}")
 
-    reason = landlock.unavailable_reason()
-    if "landlock" in off:
-        note("landlock", False, "switched off")
-    elif reason:
-        note("landlock", False, reason)
-    else:
-        rw = [*read_write, "/dev/shm"] if fresh_shm else read_write
-        ro = [*read_only, f"/proc/{os.getpid()}"]
-        try:
-            note("landlock", True, landlock.restrict(ro, rw, device_paths()))
-        except OSError as exc:
-            note("landlock", False, str(exc))
+    def optional(name: str, reason: str | None, apply: Callable[[], str]) -> None:
+        """Apply a layer unless it is switched off or unsupported; note what happened."""
+        if name in off:
+            note(name, False, "switched off")
+        elif reason:
+            note(name, False, reason)
+        else:
+            try:
+                note(name, True, apply())
+            except OSError as exc:
+                note(name, False, str(exc))
 
-    reason = seccomp_filter.supported()
-    if "seccomp" in off:
-        note("seccomp", False, "switched off")
-    elif reason:
-        note("seccomp", False, reason)
-    else:
-        try:
-            note("seccomp", True, seccomp_filter.install())
-        except OSError as exc:
-            note("seccomp", False, str(exc))
+    rw = [*read_write, "/dev/shm"] if fresh_shm else read_write
+    ro = [*read_only, f"/proc/{os.getpid()}"]
+    optional("landlock", landlock.unavailable_reason(), lambda: landlock.restrict(ro, rw, device_paths()))
+    optional("seccomp", seccomp_filter.supported(), seccomp_filter.install)
     return [report[n] for n in ORDER if n in report]
 
 

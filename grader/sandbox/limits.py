@@ -54,9 +54,10 @@ def _set(which: int, value: int) -> None:
     resource.setrlimit(which, (value, value))
 
 
-def apply(limits: Limits, *, address_space: bool, processes_for_uid: int | None) -> str:
-    """Set the limits on this process; returns a summary. `processes_for_uid`: the uid the
-    child will run as, when RLIMIT_NPROC can bind it (not root), else None."""
+def apply(limits: Limits, *, address_space: bool, processes: tuple[int, int] | None = None) -> str:
+    """Set the limits on this process; returns a summary. `processes`: (the uid the child
+    will run as, how many processes that uid had before), when RLIMIT_NPROC can bind it (not
+    root), else None. The count must be taken before a new /proc hides the uid's others."""
     done = []
     # SIGXCPU at the soft limit; Python's default action for it ends the process.
     _set(resource.RLIMIT_CPU, limits.cpu_seconds)
@@ -69,8 +70,11 @@ def apply(limits: Limits, *, address_space: bool, processes_for_uid: int | None)
     if address_space:
         _set(resource.RLIMIT_AS, limits.memory_bytes + _AS_SLACK)
         done.append(f"address space {(limits.memory_bytes + _AS_SLACK) >> 30} GiB")
-    if processes_for_uid is not None and processes_for_uid != 0:
-        allowed = processes_of_uid(processes_for_uid) + limits.processes
-        _set(resource.RLIMIT_NPROC, allowed)
-        done.append(f"processes {limits.processes} more")
+    if processes is not None:
+        uid, running = processes
+        try:
+            _set(resource.RLIMIT_NPROC, running + limits.processes)
+            done.append(f"processes {limits.processes} more for uid {uid}")
+        except (OSError, ValueError):
+            pass
     return ", ".join(done)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import functools
 import os
 import resource
 import signal
 from collections.abc import Callable, Iterable
+
+from grader.sandbox.libc import libc, prctl
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -38,25 +39,17 @@ _PR_SET_PDEATHSIG = 1
 HIDDEN_DIRS = ("/tmp", "/var/tmp", "/run", "/dev/shm")
 
 
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    return libc
-
-
 def set_pdeathsig(sig: int = signal.SIGKILL) -> None:
     """Ask the kernel to send `sig` to this process when its parent thread ends."""
-    libc = _libc()
-    if libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0:
-        err = ctypes.get_errno()
+    err = prctl(_PR_SET_PDEATHSIG, sig)
+    if err:
         raise OSError(err, os.strerror(err))
 
 
 def _unshare(flags: int) -> int:
     """0 on success, else the errno."""
-    libc = _libc()
-    if libc.unshare(ctypes.c_int(flags)) == 0:
+    lib = libc()
+    if lib.unshare(ctypes.c_int(flags)) == 0:
         return 0
     return ctypes.get_errno() or errno.EPERM
 
@@ -104,8 +97,8 @@ def unshare_all(wanted: Iterable[int]) -> tuple[dict[str, str | None], bool]:
 
 
 def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    libc = _libc()
-    rc = libc.mount(
+    lib = libc()
+    rc = lib.mount(
         source.encode(), target.encode(), fstype.encode() if fstype else None, ctypes.c_ulong(flags),
         data.encode() if data else None,
     )  # fmt: skip

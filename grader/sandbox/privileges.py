@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ctypes
-import functools
 import os
 import platform
+
+from grader.sandbox.libc import libc, prctl
 
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_CAPBSET_DROP = 24
@@ -13,23 +14,9 @@ _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 _CAP_VERSION_3 = 0x20080522
 
 
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    return libc
-
-
-def _prctl(option: int, arg2: int = 0) -> int:
-    libc = _libc()
-    if libc.prctl(option, arg2, 0, 0, 0) != 0:
-        return ctypes.get_errno()
-    return 0
-
-
 def no_new_privs() -> None:
     """Set PR_SET_NO_NEW_PRIVS: execve can never grant privileges again (setuid bits, caps)."""
-    err = _prctl(_PR_SET_NO_NEW_PRIVS, 1)
+    err = prctl(_PR_SET_NO_NEW_PRIVS, 1)
     if err:
         raise OSError(err, os.strerror(err))
 
@@ -61,7 +48,7 @@ def drop_bounding_set() -> int:
             last = int(f.read())
     except (OSError, ValueError):
         last = 40
-    return sum(1 for cap in range(last + 1) if _prctl(_PR_CAPBSET_DROP, cap) == 0)
+    return sum(1 for cap in range(last + 1) if prctl(_PR_CAPBSET_DROP, cap) == 0)
 
 
 def drop_capabilities() -> int:
@@ -74,11 +61,10 @@ def drop_capabilities() -> int:
     if platform.system() != "Linux":
         raise OSError("capabilities are Linux-only")
     dropped = drop_bounding_set()
-    _prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL)
-    libc = _libc()
+    prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL)
     header = _CapHeader(_CAP_VERSION_3, 0)
     data = (_CapData * 2)()
-    if libc.capset(ctypes.byref(header), data) != 0:
+    if libc().capset(ctypes.byref(header), data) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"capset: {os.strerror(err)}")
     return dropped

@@ -23,6 +23,9 @@ import platform
 import struct
 from dataclasses import dataclass, field
 
+from grader.sandbox.libc import prctl
+from grader.sandbox.privileges import no_new_privs
+
 # BPF opcodes (linux/filter.h).
 _LD_W_ABS = 0x20
 _JEQ_K = 0x15
@@ -218,7 +221,6 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-_PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
 
@@ -235,12 +237,8 @@ def install() -> str:
     prog = build_program()
     buf = ctypes.create_string_buffer(prog, len(prog))
     fprog = _SockFprog(len(prog) // 8, ctypes.cast(buf, ctypes.c_void_p))
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"PR_SET_NO_NEW_PRIVS: {errno.errorcode.get(err, err)}")
-    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0) != 0:
-        err = ctypes.get_errno()
+    no_new_privs()
+    err = prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog))
+    if err:
         raise OSError(err, f"seccomp filter refused: {errno.errorcode.get(err, err)}")
     return f"{len(prog) // 8} BPF instructions: no network sockets, ptrace, mount, namespaces, bpf, keyctl"

@@ -117,10 +117,9 @@ def serve(sock: socket.socket, listener: socket.socket | None = None) -> None:
     """The zygote's loop: spawn on request, report exits to whoever asked for the child, end
     everything when the owner's connection (`sock`) closes. Other grading processes may
     connect through `listener` (a SOCK_SEQPACKET socket in a private folder)."""
-    import ctypes
+    from grader.sandbox.libc import prctl
 
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    prctl(_PR_SET_CHILD_SUBREAPER, 1)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
