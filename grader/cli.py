@@ -56,8 +56,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Grade a submission with the public tests only and print a scorecard.",
     )
     p.add_argument("assignment")
-    p.add_argument("path", nargs="?", type=Path, help="submission folder (default: the current folder)")
-    p.add_argument("--submission", type=Path, help="submission folder (same as PATH)")
+    p.add_argument("path", nargs="?", type=Path, help="submission folder, .zip or .ipynb (default: the current folder)")
+    p.add_argument("--submission", type=Path, help="submission folder, .zip or .ipynb (same as PATH)")
     _grading_options(p)
     p.set_defaults(func=cmd_check, public_only=True)
 
@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Grade a submission with public and hidden tests; render the result in the chosen formats.",
     )
     p.add_argument("assignment")
-    p.add_argument("--submission", type=Path, required=True, help="submission folder")
+    p.add_argument("--submission", type=Path, required=True, help="submission folder, .zip or .ipynb")
     p.add_argument("--public-only", action="store_true", help="run the public tests only")
     _grading_options(p)
     p.set_defaults(func=cmd_grade)
@@ -81,7 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded in parallel (default: CPU count)")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("data", help="write an assignment's synthetic data set in the real on-disk layout")
+    p = sub.add_parser(
+        "data",
+        help="write an assignment's synthetic data set in the real on-disk layout",
+        description="Write the public synthetic data set (seed: data.seed, or --seed). The held-out "
+        "set that decides training thresholds comes from the grading seed at grading time and is "
+        "never written or shown here (docs/writing-tests.md, 'Held-out data').",
+    )
     p.add_argument("assignment")
     p.add_argument("--out", type=Path, required=True, help="folder to write into")
     p.add_argument("--seed", type=int, help="generator seed (default: the assignment's)")
@@ -181,8 +187,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _submission(args: argparse.Namespace) -> Path:
     path = args.submission or getattr(args, "path", None) or Path.cwd()
-    if not path.is_dir():
-        raise UsageError(f"submission folder {path} does not exist")
+    if not path.exists():  # a folder, a .zip or a .ipynb: intake checks which
+        raise UsageError(f"submission {path} does not exist")
     return path.resolve()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,9 @@ class Mutant:
     part: str | None = None
     replace: tuple[Replacement, ...] = ()
     files: dict[str, str] = field(default_factory=dict)
+    # Symbolic links (relative path -> target, placeholders allowed) and FIFOs to create.
+    links: dict[str, str] = field(default_factory=dict)
+    fifos: tuple[str, ...] = ()
     # Optional expectations used by the harness's own adversarial tests.
     expect: dict[str, Any] = field(default_factory=dict)
 
@@ -45,7 +50,7 @@ def load_mutant(path: Path) -> Mutant:
         raise MutantError(f"{path}: cannot read mutant: {exc}") from None
     if not isinstance(data, dict):
         raise MutantError(f"{path}: expected a mapping")
-    known = {"part", "description", "replace", "files", "expect_score", "expect_message"}
+    known = {"part", "description", "replace", "files", "links", "fifos", "expect_score", "expect_message"}
     unknown = set(data) - known
     if unknown:
         raise MutantError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; expected {', '.join(sorted(known))}")
@@ -59,8 +64,14 @@ def load_mutant(path: Path) -> Mutant:
     files = data.get("files") or {}
     if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
         raise MutantError(f"{path}: files must map relative paths to file contents")
-    if not reps and not files:
-        raise MutantError(f"{path}: a mutant needs `replace` or `files`")
+    links = data.get("links") or {}
+    if not isinstance(links, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in links.items()):
+        raise MutantError(f"{path}: links must map relative paths to link targets")
+    fifos = data.get("fifos") or []
+    if not isinstance(fifos, list) or not all(isinstance(f, str) for f in fifos):
+        raise MutantError(f"{path}: fifos must be a list of relative paths")
+    if not reps and not files and not links and not fifos:
+        raise MutantError(f"{path}: a mutant needs `replace`, `files`, `links` or `fifos`")
     part = data.get("part")
     if part is not None and not isinstance(part, str):
         raise MutantError(f"{path}: part must be a string")
@@ -72,6 +83,8 @@ def load_mutant(path: Path) -> Mutant:
         part=part,
         replace=tuple(reps),
         files=dict(files),
+        links=dict(links),
+        fifos=tuple(fifos),
         expect=expect,
     )
 
@@ -83,8 +96,13 @@ def load_mutants(folder: Path) -> list[Mutant]:
     return [load_mutant(p) for p in sorted(folder.glob("*.yaml"))]
 
 
-def build_mutant(reference_dir: Path, mutant: Mutant, out_dir: Path) -> Path:
-    """Write the mutant submission into `out_dir`: a copy of the reference with the edits."""
+def build_mutant(
+    reference_dir: Path, mutant: Mutant, out_dir: Path, *, fill: Mapping[str, str] | None = None
+) -> Path:
+    """Write the mutant submission into `out_dir`: a copy of the reference with the edits.
+
+    `fill` replaces placeholders (e.g. `@@PROJECT@@`) in link targets.
+    """
     shutil.copytree(
         reference_dir, out_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
     )
@@ -104,7 +122,24 @@ def build_mutant(reference_dir: Path, mutant: Mutant, out_dir: Path) -> Path:
         target = _inside(root, rel, mutant)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content)
+    for rel, link_target in mutant.links.items():
+        for key, value in (fill or {}).items():
+            link_target = link_target.replace(key, value)
+        _make(root, rel, mutant, lambda p, t=link_target: os.symlink(t, p))
+    for rel in mutant.fifos:
+        _make(root, rel, mutant, os.mkfifo)
     return out_dir
+
+
+def _make(root: Path, rel: str, mutant: Mutant, create: Callable[[Path], None]) -> None:
+    """Create a special entry at `rel` (never following a link there), replacing a file."""
+    target = _inside(root, os.path.dirname(rel) or ".", mutant) / os.path.basename(rel)
+    if not os.path.basename(rel) or os.path.basename(rel) in (".", ".."):
+        raise MutantError(f"{mutant.path}: {rel!r} is not a file name")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    create(target)
 
 
 def _inside(root: Path, rel: str, mutant: Mutant) -> Path:
