@@ -19,6 +19,41 @@ Visibility = Literal["public", "hidden"]
 # Keys whose values depend on the clock or the machine, dropped by `to_json(timings=False)`.
 TIMING_FIELDS = frozenset({"duration", "started_at", "timings", "machine", "sandbox"})
 
+# The most characters a test's free-text fields keep (see `bound_text`): the grading plugin
+# cuts what it stores, and results.json (grader.scorecard.json_format) cuts to the same limits.
+TEXT_LIMITS: dict[str, int] = {
+    "message": 20_000,
+    "falsifying_example": 20_000,
+    "traceback": 20_000,
+    "output": 20_000,
+}
+# Text fields whose end matters more than their start (the exception; the last lines printed).
+TAIL_FIELDS = frozenset({"traceback", "output"})
+
+
+def cut_text(s: str, limit: int, *, tail: bool = False, total: int | None = None) -> str:
+    """`s` if it is at most `limit` chars, else its first (`tail=True`: last) chars and a cut note.
+
+    The note says how long the text was (`total`, when `s` is itself a piece of a longer text),
+    e.g. "… (cut: 20,971,520 characters in all)", and the cut text, note included, is at most
+    `limit` characters whenever `limit` leaves room for the note, so cutting again is a no-op.
+    """
+    total = len(s) if total is None else total
+    if total <= limit and len(s) <= limit:
+        return s
+    note = f"… (cut: {total:,} characters in all)"
+    keep = limit - len(note) - 1
+    if keep <= 0:
+        return note
+    return f"{note}\n{s[len(s) - keep :]}" if tail else f"{s[:keep]}\n{note}"
+
+
+def bound_text(value: str | None, field: str) -> str | None:
+    """`value` for the test text `field` (a key of `TEXT_LIMITS`) cut to its limit; None stays."""
+    if value is None:
+        return None
+    return cut_text(str(value), TEXT_LIMITS[field], tail=field in TAIL_FIELDS)
+
 
 @dataclass
 class TestResult:
@@ -48,6 +83,13 @@ class TestResult:
     def passed(self) -> bool:
         """True when the test passed."""
         return self.outcome == "passed"
+
+    def bound_texts(self) -> None:
+        """Cut `message`, `falsifying_example`, `traceback` and `output` to `TEXT_LIMITS`."""
+        self.message = bound_text(self.message, "message")
+        self.falsifying_example = bound_text(self.falsifying_example, "falsifying_example")
+        self.traceback = bound_text(self.traceback, "traceback")
+        self.output = bound_text(self.output, "output")
 
 
 @dataclass

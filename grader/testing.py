@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,20 @@ import pytest
 from grader.sandbox.client import Handle
 
 POINTS_MARK = "grader_points"
+
+# The most characters of one value shown in a failure message (the grading plugin cuts the
+# whole message again, to grader.results.TEXT_LIMITS["message"]).
+SHOW_LIMIT = 2_000
+
+_REPR = reprlib.Repr()
+# Big containers and strings are summarised ("[1, 2, ...]", "'abc...xyz'") without first
+# building their whole repr; small values are shown exactly as repr() shows them.
+_REPR.maxlevel = 6
+_REPR.maxstring = 400
+_REPR.maxlong = 400
+_REPR.maxother = 400
+for _name in ("maxtuple", "maxlist", "maxarray", "maxdict", "maxset", "maxfrozenset", "maxdeque"):
+    setattr(_REPR, _name, 30)
 
 
 def points(n: float, *, part: str) -> pytest.MarkDecorator:
@@ -23,7 +38,7 @@ def points(n: float, *, part: str) -> pytest.MarkDecorator:
 
 def _as_array(x: Any, what: str, side: str) -> np.ndarray:
     if isinstance(x, Handle):
-        raise AssertionError(f"{what}: {side} is an object, not data ({x!r})")
+        raise AssertionError(f"{what}: {side} is an object, not data ({show_value(x)})")
     if hasattr(x, "detach") and hasattr(x, "numpy"):
         x = x.detach().cpu()
         if str(x.dtype) == "torch.bfloat16":
@@ -32,15 +47,29 @@ def _as_array(x: Any, what: str, side: str) -> np.ndarray:
     try:
         arr = np.asarray(x)
     except Exception as exc:
-        raise AssertionError(f"{what}: {side} is not numeric data ({type(x).__name__}: {exc})") from None
+        raise AssertionError(f"{what}: {side} is not numeric data ({type(x).__name__}: {_cut(str(exc))})") from None
     if arr.dtype == object:
         raise AssertionError(f"{what}: {side} is not numeric data ({type(x).__name__})")
     return arr
 
 
+def _cut(text: str) -> str:
+    if len(text) <= SHOW_LIMIT:
+        return text
+    return f"{text[: SHOW_LIMIT - 30]}… (cut: {len(text):,} characters)"
+
+
+def show_value(x: Any) -> str:
+    """A repr of `x` for a failure message: containers and strings summarised, at most ~2,000 chars."""
+    try:
+        return _cut(_REPR.repr(x))
+    except Exception:  # a broken __repr__ must not hide the failure
+        return f"<{type(x).__name__}>"
+
+
 def _show(arr: np.ndarray) -> str:
     with np.printoptions(precision=6, threshold=24, edgeitems=3, linewidth=100):
-        return np.array2string(arr) if arr.ndim else repr(arr.item())
+        return _cut(np.array2string(arr) if arr.ndim else show_value(arr.item()))
 
 
 def assert_close(
@@ -69,7 +98,7 @@ def assert_close(
 def assert_equal(got: Any, expected: Any, *, what: str = "value") -> None:
     """Fail with "what: expected … got …" unless `got == expected` (arrays: shape and entries)."""
     if isinstance(got, Handle):
-        raise AssertionError(f"{what}: expected {expected!r}, got an object ({got!r})")
+        raise AssertionError(f"{what}: expected {show_value(expected)}, got an object ({show_value(got)})")
     if isinstance(expected, np.ndarray) or hasattr(expected, "numpy"):
         g, e = _as_array(got, what, "your result"), _as_array(expected, what, "the expected value")
         if g.shape != e.shape or not np.array_equal(g, e):
@@ -78,6 +107,9 @@ def assert_equal(got: Any, expected: Any, *, what: str = "value") -> None:
     if type(got) is not type(expected) and not (
         isinstance(got, int | float) and isinstance(expected, int | float) and not isinstance(got, bool)
     ):
-        raise AssertionError(f"{what}: expected {expected!r} ({type(expected).__name__}), got {got!r} ({type(got).__name__})")
+        raise AssertionError(
+            f"{what}: expected {show_value(expected)} ({type(expected).__name__}), "
+            f"got {show_value(got)} ({type(got).__name__})"
+        )
     if got != expected:
-        raise AssertionError(f"{what}: expected {expected!r}, got {got!r}")
+        raise AssertionError(f"{what}: expected {show_value(expected)}, got {show_value(got)}")

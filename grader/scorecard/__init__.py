@@ -7,7 +7,10 @@
 - "markdown": a GitHub-flavoured Markdown summary, written to `scorecard.md`.
 
 Every string in a result may come from student code; each renderer passes it through
-`grader.scorecard.sanitize.clean_text` (the lossless JSON excepted, where JSON escaping does it).
+`grader.scorecard.sanitize.clean_text` (the JSON keeps control characters, which JSON escaping
+makes inert, but it too strips the invisible characters of `sanitize.INVISIBLE`). Every format
+is bounded whatever the result holds: per-field limits, one budget for failure details, and a
+cap on the whole (`MAX_BYTES` of each file format's module; the terminal's caps in terminal.py).
 """
 
 from __future__ import annotations

@@ -23,11 +23,24 @@ github.com/gradescope/autograder_samples, docs/specs.md). What we rely on from i
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from grader.results import GradeResult, TestResult
-from grader.scorecard.sanitize import clean_text, format_score, format_timings, sandbox_summary
+from grader.scorecard.sanitize import (
+    Caps,
+    TextBudget,
+    clean_text,
+    fit,
+    format_score,
+    format_timings,
+    more_line,
+    sandbox_summary,
+)
 
+# The whole of gradescope.json, as `json.dumps(render_gradescope(r), indent=2)` writes it.
+MAX_BYTES = 4 * 1024 * 1024
+# Per-field character limits (at the first level of `sanitize.levels`; smaller at the next).
 MESSAGE_LIMIT = 4_000
 EXAMPLE_LIMIT = 4_000
 TRACEBACK_LIMIT = 8_000
@@ -38,7 +51,22 @@ HIDDEN_VISIBILITY = "after_published"
 
 
 def render_gradescope(result: GradeResult) -> dict[str, Any]:
-    """A dict to dump as Gradescope's results.json (see the module docstring for the spec)."""
+    """A dict to dump as Gradescope's results.json (see the module docstring for the spec).
+
+    Dumped with `json.dumps(..., indent=2)` it is at most `MAX_BYTES`, whatever the result
+    holds: failure details share one character budget (first come, first served), and a
+    result too big even so is rendered again with less (`sanitize.levels`): shorter fields,
+    then no details, then fewer test entries (the rest counted in one last entry).
+    """
+    return fit(lambda caps: _render(result, caps), _size, MAX_BYTES)
+
+
+def _size(data: dict[str, Any]) -> int:
+    return len(json.dumps(data, indent=2)) + 1  # ASCII only: one byte a character
+
+
+def _render(result: GradeResult, caps: Caps) -> dict[str, Any]:
+    budget = TextBudget(caps.text)
     part_index = {p.name: i for i, p in enumerate(result.parts, start=1)}
     unknown = len(result.parts) + 1
     # Group by part (in part order), keeping run order within a part, so numbers increase.
@@ -47,24 +75,27 @@ def render_gradescope(result: GradeResult) -> dict[str, Any]:
     )
     counters: dict[int, int] = {}
     tests = []
-    for _, test in ordered:
+    for _, test in ordered[: caps.tests]:
         major = part_index.get(test.part, unknown)
         counters[major] = counters.get(major, 0) + 1
-        tests.append(_test_entry(test, f"{major}.{counters[major]}"))
+        tests.append(_test_entry(test, f"{major}.{counters[major]}", caps, budget))
+    rest = [test for _, test in ordered[caps.tests :]]
+    if rest:
+        tests.append(_rest_entry(rest, f"{unknown + 1}.1"))
     extra: dict[str, Any] = {
-        "assignment": clean_text(result.assignment, 200),
-        "assignment_version": clean_text(result.assignment_version, 200),
+        "assignment": clean_text(result.assignment, caps.limit(200)),
+        "assignment_version": clean_text(result.assignment_version, caps.limit(200)),
         "schema_version": result.schema_version,
     }
     sandbox = sandbox_summary(result.metadata)
     if sandbox:
         extra["sandbox"] = sandbox
     if result.errors:
-        extra["grader_errors"] = [clean_text(e, ERROR_LIMIT) for e in result.errors]
+        extra["grader_errors"] = _errors(result.errors, caps)
     return {
         "score": float(result.score),
         "execution_time": max(0, round(result.duration)),
-        "output": _summary(result),
+        "output": _summary(result, caps),
         "output_format": "text",
         "test_output_format": "text",
         "test_name_format": "text",
@@ -75,24 +106,48 @@ def render_gradescope(result: GradeResult) -> dict[str, Any]:
     }
 
 
-def _test_entry(test: TestResult, number: str) -> dict[str, Any]:
+def _errors(errors: list[str], caps: Caps) -> list[str]:
+    shown = [clean_text(e, caps.limit(ERROR_LIMIT)) for e in errors[: caps.errors]]
+    if len(errors) > caps.errors:
+        shown.append(more_line(len(errors) - caps.errors, "grader errors"))
+    return shown
+
+
+def _test_entry(test: TestResult, number: str, caps: Caps, budget: TextBudget) -> dict[str, Any]:
     hidden = test.visibility == "hidden"
     return {
         "score": float(test.points),
         "max_score": float(test.max_points),
         "status": "passed" if test.outcome == "passed" else "failed",
-        "name": clean_text(test.name, 300),
+        "name": clean_text(test.name, caps.limit(300)),
         "name_format": "text",
         "number": number,
-        "output": _hidden_output(test) if hidden else _public_output(test),
+        "output": _hidden_output(test, caps) if hidden else _public_output(test, caps, budget),
         "output_format": "text",
-        "tags": [clean_text(test.part, 200)],
+        "tags": [clean_text(test.part, caps.limit(200))],
         "visibility": HIDDEN_VISIBILITY if hidden else "visible",
     }
 
 
-def _hidden_output(test: TestResult) -> str:
-    part = clean_text(test.part, 200)
+def _rest_entry(rest: list[TestResult], number: str) -> dict[str, Any]:
+    """One entry standing for the tests that got none of their own."""
+    hidden = any(t.visibility == "hidden" for t in rest)
+    return {
+        "score": float(sum(t.points for t in rest)),
+        "max_score": float(sum(t.max_points for t in rest)),
+        "status": "passed" if all(t.outcome == "passed" for t in rest) else "failed",
+        "name": f"{len(rest):,} more tests",
+        "name_format": "text",
+        "number": number,
+        "output": more_line(len(rest), "tests") + "; their points are in the total score.",
+        "output_format": "text",
+        "tags": ["more tests"],
+        "visibility": HIDDEN_VISIBILITY if hidden else "visible",
+    }
+
+
+def _hidden_output(test: TestResult, caps: Caps) -> str:
+    part = clean_text(test.part, caps.limit(200))
     if test.outcome == "passed":
         return "Passed."
     if test.outcome == "skipped":
@@ -100,52 +155,53 @@ def _hidden_output(test: TestResult) -> str:
     return f"Hidden test failed (part {part})."
 
 
-def _public_output(test: TestResult) -> str:
+def _public_output(test: TestResult, caps: Caps, budget: TextBudget) -> str:
     blocks: list[str] = []
     if test.description:
-        blocks.append(clean_text(test.description, 1_000))
+        blocks.append(clean_text(test.description, caps.limit(1_000)))
     if test.outcome == "passed":
         blocks.append("Passed.")
     elif test.outcome == "skipped":
-        blocks.append(
-            "Skipped" + (f": {clean_text(test.message, MESSAGE_LIMIT)}" if test.message else ".")
-        )
+        reason = budget.take(test.message, caps.limit(MESSAGE_LIMIT)) if test.message else ""
+        blocks.append("Skipped" + (f": {reason}" if reason else "."))
     else:
         label = "Error" if test.outcome == "error" else "Failed"
-        blocks.append(f"{label}: {clean_text(test.message or 'no explanation', MESSAGE_LIMIT)}")
+        message = budget.take(test.message or "no explanation", caps.limit(MESSAGE_LIMIT))
+        blocks.append(f"{label}: {message}")
         if test.falsifying_example:
-            blocks.append(
-                "Smallest failing input:\n" + clean_text(test.falsifying_example, EXAMPLE_LIMIT)
-            )
+            example = budget.take(test.falsifying_example, caps.limit(EXAMPLE_LIMIT))
+            blocks.append("Smallest failing input:\n" + example)
         if test.traceback:
-            blocks.append("Traceback (your code):\n" + clean_text(test.traceback, TRACEBACK_LIMIT))
+            traceback = budget.take(test.traceback, caps.limit(TRACEBACK_LIMIT))
+            blocks.append("Traceback (your code):\n" + traceback)
         if test.output:
-            blocks.append(
-                "Your code printed (last lines):\n"
-                + clean_text(test.output, OUTPUT_LIMIT, tail=True)
-            )
+            output = budget.take(test.output, caps.limit(OUTPUT_LIMIT), tail=True)
+            blocks.append("Your code printed (last lines):\n" + output)
     if test.timings:
         blocks.append("Timings: " + format_timings(test.timings))
     return "\n\n".join(b.rstrip() for b in blocks)
 
 
-def _summary(result: GradeResult) -> str:
+def _summary(result: GradeResult, caps: Caps) -> str:
     lines: list[str] = []
     if result.errors:
         lines.append("GRADER ERRORS (a problem with the grader, not your submission;")
         lines.append("this grade is not valid, please tell the course staff):")
-        lines.extend(f"  - {clean_text(e, ERROR_LIMIT)}" for e in result.errors)
+        lines.extend(f"  - {e}" for e in _errors(result.errors, caps))
         lines.append("")
-    title = clean_text(result.title or result.assignment, 200)
+    title = clean_text(result.title or result.assignment, caps.limit(200))
     lines.append(f"{title}: {format_score(result.score, result.max_score)} points")
     lines.append("")
-    names = [clean_text(p.name, 60) for p in result.parts]
-    scores = [format_score(p.points, p.max_points) for p in result.parts]
+    parts = result.parts[: caps.parts]
+    names = [clean_text(p.name, caps.limit(60)) for p in parts]
+    scores = [format_score(p.points, p.max_points) for p in parts]
     name_w = max([len("Part"), *map(len, names)])
     score_w = max([len("Points"), *map(len, scores)])
     lines.append(f"{'Part':<{name_w}}  {'Points':>{score_w}}  Status")
-    for part, name, score in zip(result.parts, names, scores, strict=True):
+    for part, name, score in zip(parts, names, scores, strict=True):
         lines.append(f"{name:<{name_w}}  {score:>{score_w}}  {part.status}")
+    if len(result.parts) > caps.parts:
+        lines.append(more_line(len(result.parts) - caps.parts, "parts"))
     lines.append(f"{'Total':<{name_w}}  {format_score(result.score, result.max_score):>{score_w}}")
     failed = sum(t.outcome in ("failed", "error") for t in result.tests)
     if failed:

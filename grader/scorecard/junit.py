@@ -11,8 +11,21 @@ import re
 import xml.etree.ElementTree as ET
 
 from grader.results import GradeResult, TestResult
-from grader.scorecard.sanitize import clean_text, format_points, format_timings, sandbox_summary
+from grader.scorecard.sanitize import (
+    Caps,
+    TextBudget,
+    clean_text,
+    fit,
+    format_points,
+    format_timings,
+    more_line,
+    sandbox_summary,
+    utf8_size,
+)
 
+# The whole of junit.xml, in UTF-8.
+MAX_BYTES = 4 * 1024 * 1024
+# Per-field character limits (at the first level of `sanitize.levels`; smaller at the next).
 MESSAGE_LIMIT = 4_000
 EXAMPLE_LIMIT = 4_000
 TRACEBACK_LIMIT = 8_000
@@ -26,16 +39,29 @@ _EXCEPTION_NAME = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Failure|Inter
 
 def xml_safe(s: str, limit: int | None = None) -> str:
     """`clean_text(s, limit)` with every character XML 1.0 forbids removed."""
-    return _XML_ILLEGAL.sub("", clean_text(s, limit))
+    return _xml_legal(clean_text(s, limit))
+
+
+def _xml_legal(s: str) -> str:
+    return _XML_ILLEGAL.sub("", s)
 
 
 def render_junit(result: GradeResult, *, show_hidden_details: bool = True) -> str:
     """The result as a JUnit XML document (one `<testsuite>` named after the assignment).
 
     With `show_hidden_details=False`, failures of hidden tests carry no message, example,
-    traceback or output.
+    traceback or output. The document is at most `MAX_BYTES`, whatever the result holds:
+    failure details share one character budget (first come, first served), and a result too
+    big even so is rendered again with less (`sanitize.levels`): shorter fields, then no
+    details, then fewer `<testcase>`s (the suite's counts still cover every test, and its
+    `<system-out>` says how many are not listed).
     """
-    assignment = xml_safe(result.assignment, 200)
+    return fit(lambda caps: _render(result, caps, show_hidden_details), utf8_size, MAX_BYTES)
+
+
+def _render(result: GradeResult, caps: Caps, show_hidden_details: bool) -> str:
+    budget = TextBudget(caps.text)
+    assignment = xml_safe(result.assignment, caps.limit(200))
     counts = {
         "failures": sum(t.outcome == "failed" for t in result.tests),
         "errors": sum(t.outcome == "error" for t in result.tests),
@@ -60,27 +86,38 @@ def render_junit(result: GradeResult, *, show_hidden_details: bool = True) -> st
         ("assignment_version", result.assignment_version),
         ("submission", result.submission),
     ):
-        ET.SubElement(props, "property", name=name, value=xml_safe(value, 1_000))
+        ET.SubElement(props, "property", name=name, value=xml_safe(value, caps.limit(1_000)))
     sandbox = sandbox_summary(result.metadata)
     if sandbox:
         ET.SubElement(props, "property", name="sandbox", value=xml_safe(sandbox, 2_000))
-    for error in result.errors:
-        ET.SubElement(props, "property", name="grader_error", value=xml_safe(error, 4_000))
-    for part in result.parts:
+    errors = [xml_safe(e, caps.limit(4_000)) for e in result.errors[: caps.errors]]
+    if len(result.errors) > caps.errors:
+        errors.append(more_line(len(result.errors) - caps.errors, "grader errors"))
+    for error in errors:
+        ET.SubElement(props, "property", name="grader_error", value=error)
+    for part in result.parts[: caps.parts]:
         ET.SubElement(
             props,
             "property",
-            name=f"part:{xml_safe(part.name, 200)}",
+            name=f"part:{xml_safe(part.name, caps.limit(200))}",
             value=f"{format_points(part.points)}/{format_points(part.max_points)}",
         )
-    for test in result.tests:
+    for test in result.tests[: caps.tests]:
         details = show_hidden_details or test.visibility != "hidden"
-        _testcase(suite, assignment, test, details)
+        _testcase(suite, assignment, test, details, caps, budget)
+    notes = [
+        more_line(n, what)
+        for n, what in (
+            (len(result.tests) - caps.tests, "tests"),
+            (len(result.parts) - caps.parts, "parts"),
+        )
+        if n > 0
+    ]
+    if notes:
+        ET.SubElement(suite, "system-out").text = "\n".join(notes)
     if result.errors:
         err = ET.SubElement(suite, "system-err")
-        err.text = "Grader errors (this grade is not valid):\n" + "\n".join(
-            xml_safe(e, 4_000) for e in result.errors
-        )
+        err.text = "Grader errors (this grade is not valid):\n" + "\n".join(errors)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -89,15 +126,24 @@ def _seconds(x: float) -> str:
     return f"{max(float(x), 0.0):.3f}"
 
 
-def _testcase(suite: ET.Element, assignment: str, test: TestResult, details: bool) -> None:
+def _testcase(
+    suite: ET.Element,
+    assignment: str,
+    test: TestResult,
+    details: bool,
+    caps: Caps,
+    budget: TextBudget,
+) -> None:
     case = ET.SubElement(
         suite,
         "testcase",
-        classname=f"{assignment}.{xml_safe(test.part, 200)}",
-        name=xml_safe(test.name, 500),
+        classname=f"{assignment}.{xml_safe(test.part, caps.limit(200))}",
+        name=xml_safe(test.name, caps.limit(500)),
         time=_seconds(test.duration),
     )
-    message = xml_safe(test.message or "", MESSAGE_LIMIT) if details else ""
+    message = ""
+    if details and test.message:
+        message = _xml_legal(budget.take(test.message, caps.limit(MESSAGE_LIMIT)))
     if test.outcome == "skipped":
         ET.SubElement(case, "skipped", message=message or "skipped")
     elif test.outcome in ("failed", "error"):
@@ -110,10 +156,10 @@ def _testcase(suite: ET.Element, assignment: str, test: TestResult, details: boo
             message=_first_line(message) or f"test {test.outcome}",
             type=_exception_type(test) if details else "HiddenTestFailure",
         )
-        element.text = _failure_body(test, message) if details else message
+        element.text = _failure_body(test, message, caps, budget) if details else message
     if details and test.output and test.outcome != "passed":
         out = ET.SubElement(case, "system-out")
-        out.text = xml_safe(test.output, OUTPUT_LIMIT)
+        out.text = _xml_legal(budget.take(test.output, caps.limit(OUTPUT_LIMIT), tail=True))
 
 
 def _first_line(s: str) -> str:
@@ -122,9 +168,8 @@ def _first_line(s: str) -> str:
 
 
 def _exception_type(test: TestResult) -> str:
-    lines = [
-        ln for ln in xml_safe(test.traceback or "", TRACEBACK_LIMIT).splitlines() if ln.strip()
-    ]
+    # The exception is on the last line: only the end of the traceback is read.
+    lines = [ln for ln in clean_text((test.traceback or "")[-500:]).splitlines() if ln.strip()]
     if lines:
         match = _EXCEPTION_NAME.match(lines[-1].strip())
         if match:
@@ -132,14 +177,14 @@ def _exception_type(test: TestResult) -> str:
     return "TestFailure" if test.outcome == "failed" else "TestError"
 
 
-def _failure_body(test: TestResult, message: str) -> str:
+def _failure_body(test: TestResult, message: str, caps: Caps, budget: TextBudget) -> str:
     blocks = [message] if message else []
     if test.falsifying_example:
-        blocks.append(
-            "Smallest failing input:\n" + xml_safe(test.falsifying_example, EXAMPLE_LIMIT)
-        )
+        example = budget.take(test.falsifying_example, caps.limit(EXAMPLE_LIMIT))
+        blocks.append("Smallest failing input:\n" + _xml_legal(example))
     if test.traceback:
-        blocks.append("Traceback (your code):\n" + xml_safe(test.traceback, TRACEBACK_LIMIT))
+        traceback = budget.take(test.traceback, caps.limit(TRACEBACK_LIMIT))
+        blocks.append("Traceback (your code):\n" + _xml_legal(traceback))
     if test.timings:
         blocks.append("Timings: " + xml_safe(format_timings(test.timings)))
     return "\n\n".join(blocks)

@@ -12,8 +12,23 @@ import html
 import re
 
 from grader.results import GradeResult, TestResult
-from grader.scorecard.sanitize import clean_text, format_score, format_timings, sandbox_summary
+from grader.scorecard.intake import intake_summary
+from grader.scorecard.sanitize import (
+    Caps,
+    TextBudget,
+    clean_text,
+    fit,
+    format_score,
+    format_timings,
+    more_line,
+    sandbox_summary,
+    utf8_size,
+)
 
+# The whole scorecard, in UTF-8: GitHub refuses a job summary over 1 MiB (a pull-request
+# comment holds at most 65,536 characters: post a shorter one, or link to the summary).
+MAX_BYTES = 1_000_000
+# Per-field character limits (at the first level of `sanitize.levels`; smaller at the next).
 MESSAGE_LIMIT = 2_000
 EXAMPLE_LIMIT = 4_000
 TRACEBACK_LIMIT = 6_000
@@ -59,9 +74,17 @@ def render_markdown(result: GradeResult, *, show_hidden_details: bool = False) -
     """The scorecard as GitHub-flavoured Markdown.
 
     Failures of hidden tests show no message, example, traceback or output unless
-    `show_hidden_details=True`.
+    `show_hidden_details=True`. The text is at most `MAX_BYTES`, whatever the result holds:
+    failure details share one character budget (first come, first served), and a result too
+    big even so is rendered again with less (`sanitize.levels`): shorter fields, then no
+    details, then fewer tests listed (the rest counted in one line).
     """
-    title = md_inline(result.title or result.assignment, 200)
+    return fit(lambda caps: _render(result, caps, show_hidden_details), utf8_size, MAX_BYTES)
+
+
+def _render(result: GradeResult, caps: Caps, show_hidden_details: bool) -> str:
+    budget = TextBudget(caps.text)
+    title = md_inline(result.title or result.assignment, caps.limit(200))
     lines = [f"## {title}: {format_score(result.score, result.max_score)}", ""]
     if result.errors:
         lines += [
@@ -69,30 +92,45 @@ def render_markdown(result: GradeResult, *, show_hidden_details: bool = False) -
             "not with the submission):",
             "",
         ]
-        for error in result.errors:
-            lines += [code_block(clean_text(error, 4_000)), ""]
+        for error in result.errors[: caps.errors]:
+            lines += [code_block(clean_text(error, caps.limit(4_000))), ""]
+        if len(result.errors) > caps.errors:
+            lines += [more_line(len(result.errors) - caps.errors, "grader errors"), ""]
     lines += ["| Part | Points | Status | Description |", "| --- | ---: | :---: | --- |"]
-    for part in result.parts:
+    for part in result.parts[: caps.parts]:
         lines.append(
-            f"| {md_inline(part.name, 200)} | {format_score(part.points, part.max_points)} "
-            f"| {STATUS_LABELS.get(part.status, md_inline(part.status))} "
-            f"| {md_inline(part.description)} |"
+            f"| {md_inline(part.name, caps.limit(200))} | {format_score(part.points, part.max_points)} "
+            f"| {STATUS_LABELS.get(part.status, md_inline(part.status, 40))} "
+            f"| {md_inline(part.description, caps.limit(500))} |"
         )
+    if len(result.parts) > caps.parts:
+        lines.append(f"| {md_inline(more_line(len(result.parts) - caps.parts, 'parts'))} | | | |")
     lines.append(f"| **Total** | **{format_score(result.score, result.max_score)}** | | |")
     lines.append("")
     failures = [t for t in result.tests if t.outcome in ("failed", "error")]
     if failures:
         lines += [f"### Tests that did not pass ({len(failures)})", ""]
-        for test in failures:
+        for test in failures[: caps.tests]:
             details = show_hidden_details or test.visibility != "hidden"
-            lines += _failure(test, details)
+            lines += _failure(test, details, caps, budget)
+        if len(failures) > caps.tests:
+            lines += [md_inline(more_line(len(failures) - caps.tests, "tests"), None), ""]
     skipped = [t for t in result.tests if t.outcome == "skipped"]
     if skipped:
         lines += [f"### Skipped tests ({len(skipped)})", ""]
-        for test in skipped:
-            reason = f": {md_inline(test.message)}" if test.message else ""
-            lines.append(f"- {md_code(test.name)} (part {md_inline(test.part, 200)}){reason}")
+        for test in skipped[: caps.tests]:
+            why = budget.take(test.message, caps.limit(500)) if test.message else ""
+            reason = f": {md_inline(why, None)}" if why else ""
+            lines.append(
+                f"- {md_code(test.name, caps.limit(200))} "
+                f"(part {md_inline(test.part, caps.limit(200))}){reason}"
+            )
+        if len(skipped) > caps.tests:
+            lines.append(f"- {md_inline(more_line(len(skipped) - caps.tests, 'tests'), None)}")
         lines.append("")
+    intake = intake_summary(result.metadata)
+    if intake:
+        lines += [md_inline(intake, None), ""]
     summary = sandbox_summary(result.metadata)
     if summary:
         lines += [f"<sub>{md_inline(summary)}</sub>", ""]
@@ -103,16 +141,17 @@ def _summary_text(s: str, limit: int) -> str:
     return html.escape(" ".join(clean_text(s, limit).split()), quote=True)
 
 
-def _failure(test: TestResult, details: bool) -> list[str]:
+def _failure(test: TestResult, details: bool, caps: Caps, budget: TextBudget) -> list[str]:
     mark = "✗" if test.outcome == "failed" else "⚠ error:"
     hidden = " (hidden test)" if test.visibility == "hidden" else ""
     summary = (
-        f"{mark} <code>{_summary_text(test.name, 200)}</code> · part "
-        f"{_summary_text(test.part, 200)} · {format_score(test.points, test.max_points)}{hidden}"
+        f"{mark} <code>{_summary_text(test.name, caps.limit(200))}</code> · part "
+        f"{_summary_text(test.part, caps.limit(200))} · "
+        f"{format_score(test.points, test.max_points)}{hidden}"
     )
     out = ["<details>", f"<summary>{summary}</summary>", ""]
     if test.description:
-        out += [md_inline(test.description, 1_000), ""]
+        out += [md_inline(test.description, caps.limit(1_000)), ""]
     if not details:
         out += ["Details of hidden tests are not shown.", ""]
     else:
@@ -120,17 +159,17 @@ def _failure(test: TestResult, details: bool) -> list[str]:
             out += [
                 "**What went wrong**",
                 "",
-                code_block(clean_text(test.message, MESSAGE_LIMIT)),
+                code_block(budget.take(test.message, caps.limit(MESSAGE_LIMIT))),
                 "",
             ]
         if test.falsifying_example:
-            example = clean_text(test.falsifying_example, EXAMPLE_LIMIT)
+            example = budget.take(test.falsifying_example, caps.limit(EXAMPLE_LIMIT))
             out += ["**Smallest failing input**", "", code_block(example, "python"), ""]
         if test.traceback:
-            traceback = clean_text(test.traceback, TRACEBACK_LIMIT)
+            traceback = budget.take(test.traceback, caps.limit(TRACEBACK_LIMIT))
             out += ["**Traceback (your code)**", "", code_block(traceback, "pytb"), ""]
         if test.output:
-            output = clean_text(test.output, OUTPUT_LIMIT, tail=True)
+            output = budget.take(test.output, caps.limit(OUTPUT_LIMIT), tail=True)
             out += ["**Your code printed (last lines)**", "", code_block(output), ""]
     if test.timings:
         out += [f"Timings: {md_inline(format_timings(test.timings))}", ""]

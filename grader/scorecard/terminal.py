@@ -13,8 +13,26 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.results import GradeResult, PartResult, TestResult
-from grader.scorecard.sanitize import clean_text, format_score, format_timings, sandbox_summary
+from grader.scorecard.intake import intake_summary
+from grader.scorecard.sanitize import (
+    TextBudget,
+    clean_text,
+    format_score,
+    format_timings,
+    more_line,
+    sandbox_summary,
+)
 
+# What one scorecard prints at most, whatever the result holds (about 1 MB of text at 120
+# columns): failure details (messages, examples, tracebacks, output) in all, failure panels,
+# further failing tests named on one line each, skipped tests, parts, grader errors.
+TEXT_BUDGET = 200_000
+MAX_PANELS = 50
+MAX_NAMED = 200
+MAX_SKIPPED = 100
+MAX_PARTS = 200
+MAX_ERRORS = 20
+# Per-field character limits.
 MESSAGE_LIMIT = 2_000
 EXAMPLE_LIMIT = 4_000
 TRACEBACK_LIMIT = 8_000
@@ -35,24 +53,37 @@ def render_terminal(
     """Print the scorecard of `result` to `console`.
 
     With `show_hidden_details=False`, failures of hidden tests show no message, example,
-    traceback or output.
+    traceback or output. The output is bounded (see `TEXT_BUDGET` and the other caps above):
+    past them, what is left is counted in one line.
     """
+    budget = TextBudget(TEXT_BUDGET)
     if result.errors:
         console.print(_errors_panel(result.errors))
     console.print(_parts_table(result))
     failures = [t for t in result.tests if t.outcome in ("failed", "error")]
-    for test in failures:
-        console.print(
-            _failure_panel(test, show_details=show_hidden_details or test.visibility != "hidden")
-        )
+    for test in failures[:MAX_PANELS]:
+        details = show_hidden_details or test.visibility != "hidden"
+        console.print(_failure_panel(test, show_details=details, budget=budget))
+    if len(failures) > MAX_PANELS:
+        lines = Text("Also did not pass:", style="bold red")
+        for test in failures[MAX_PANELS : MAX_PANELS + MAX_NAMED]:
+            lines.append(f"\n  - {clean_text(test.name, 200)} ({clean_text(test.part, 100)})")
+        if len(failures) > MAX_PANELS + MAX_NAMED:
+            lines.append("\n" + more_line(len(failures) - MAX_PANELS - MAX_NAMED, "tests"))
+        console.print(lines)
     skipped = [t for t in result.tests if t.outcome == "skipped"]
     if skipped:
         lines = Text("Skipped tests:", style="bold")
-        for test in skipped:
+        for test in skipped[:MAX_SKIPPED]:
             lines.append(f"\n  - {clean_text(test.name, 200)} ({clean_text(test.part, 100)})")
             if test.message:
                 lines.append(f": {clean_text(test.message, 300)}", style="dim")
+        if len(skipped) > MAX_SKIPPED:
+            lines.append("\n" + more_line(len(skipped) - MAX_SKIPPED, "skipped tests"))
         console.print(lines)
+    intake = intake_summary(result.metadata)
+    if intake:
+        console.print(Text(intake, style="yellow"))
     summary = sandbox_summary(result.metadata)
     if summary:
         console.print(Text(summary, style="dim"))
@@ -73,11 +104,13 @@ def _total_style(result: GradeResult) -> str:
 
 def _errors_panel(errors: list[str]) -> Panel:
     body = Text()
-    for i, error in enumerate(errors):
+    for i, error in enumerate(errors[:MAX_ERRORS]):
         if i:
             body.append("\n")
         body.append("• ", style="bold red")
         body.append(clean_text(error, ERROR_LIMIT))
+    if len(errors) > MAX_ERRORS:
+        body.append("\n" + more_line(len(errors) - MAX_ERRORS, "grader errors"))
     return Panel(
         body,
         title=Text("Grader errors: this grade is not valid", style="bold red"),
@@ -97,8 +130,10 @@ def _parts_table(result: GradeResult) -> Table:
     )
     table.add_column("", justify="center")
     table.add_column("Description", overflow="fold")
-    for part in result.parts:
+    for part in result.parts[:MAX_PARTS]:
         table.add_row(*_part_row(part))
+    if len(result.parts) > MAX_PARTS:
+        table.add_row(Text(more_line(len(result.parts) - MAX_PARTS, "parts")), "", "", "")
     return table
 
 
@@ -112,7 +147,7 @@ def _part_row(part: PartResult) -> tuple[Text, Text, Text, Text]:
     )
 
 
-def _failure_panel(test: TestResult, *, show_details: bool) -> Panel:
+def _failure_panel(test: TestResult, *, show_details: bool, budget: TextBudget) -> Panel:
     items: list[RenderableType] = []
 
     def section(heading: str, body: str, style: str = "") -> None:
@@ -130,19 +165,19 @@ def _failure_panel(test: TestResult, *, show_details: bool) -> Panel:
         items.append(Text("Details of hidden tests are not shown.", style="dim"))
     else:
         if test.message:
-            section("What went wrong", clean_text(test.message, MESSAGE_LIMIT))
+            section("What went wrong", budget.take(test.message, MESSAGE_LIMIT))
         if test.falsifying_example:
             section(
                 "Smallest failing input",
-                clean_text(test.falsifying_example, EXAMPLE_LIMIT),
+                budget.take(test.falsifying_example, EXAMPLE_LIMIT),
                 "cyan",
             )
         if test.traceback:
-            section("Traceback (your code)", clean_text(test.traceback, TRACEBACK_LIMIT), "dim")
+            section("Traceback (your code)", budget.take(test.traceback, TRACEBACK_LIMIT), "dim")
         if test.output:
             section(
                 "Your code printed (last lines)",
-                clean_text(test.output, OUTPUT_LIMIT, tail=True),
+                budget.take(test.output, OUTPUT_LIMIT, tail=True),
                 "dim",
             )
     if test.timings:
