@@ -3,7 +3,7 @@
 Nothing is guessed: a throwaway submission is run in a real sandboxed child (from the zygote
 where there is one), which reports each layer it applied or why it could not; the child is then
 asked what it can see, as a cross-check (network interfaces, other processes, a secret file
-outside its folder).
+outside its folder, how much it can reserve with `fallocate` in its working folder).
 """
 
 from __future__ import annotations
@@ -22,8 +22,32 @@ _PROBE = textwrap.dedent(
     import os, socket
 
 
-    def probe(secret):
+    def fill_disk(cap):
+        # 128 MiB files (under the file size limit) until refused or past the cap
+        step, done, n = 128 << 20, 0, 0
+        try:
+            while done <= cap:
+                fd = os.open(f"doctor-fill{n}.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                n += 1
+                try:
+                    os.posix_fallocate(fd, 0, step)
+                finally:
+                    os.close(fd)
+                done += step
+            return f"ALLOWED ({done >> 20} MiB)"
+        except OSError as exc:
+            return f"refused after {done >> 20} MiB ({exc.strerror})"
+        finally:
+            for i in range(n):
+                try:
+                    os.remove(f"doctor-fill{i}.bin")
+                except OSError:
+                    pass
+
+
+    def probe(secret, cap):
         seen = {}
+        seen[f"fallocate past the disk cap ({cap >> 20} MiB)"] = fill_disk(cap)
         try:
             open(secret).read()
             seen["secret file outside the sandbox"] = "READABLE"
@@ -49,6 +73,7 @@ _PROBE = textwrap.dedent(
 def diagnose() -> dict[str, Any]:
     """Start a sandboxed child, and return its layers, timings and what it could reach."""
     from grader.sandbox.client import Sandbox, Submission
+    from grader.sandbox.limits import Limits
 
     with tempfile.TemporaryDirectory(prefix="grader-doctor-") as tmp:
         sub = Path(tmp) / "submission"
@@ -63,7 +88,7 @@ def diagnose() -> dict[str, Any]:
             t1 = time.perf_counter()
             sb.start()
             again = time.perf_counter() - t1
-            seen = Submission(sb).doctor_probe.probe(str(secret))
+            seen = Submission(sb).doctor_probe.probe(str(secret), Limits().disk_bytes)
             layers = list(sb.layers)
     return {
         "python": sys.executable,

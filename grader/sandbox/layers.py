@@ -6,7 +6,8 @@ any student code is imported, in this order:
 
 1. PDEATHSIG, then join the control group (memory, processes, whole-tree kill);
 2. new network, PID, mount and IPC namespaces (a new user namespace when not root); the
-   namespace's init remounts /proc and hides the shared temporary folders;
+   namespace's init remounts /proc, hides the shared temporary folders under size-capped tmpfs
+   and puts the working folder on a tmpfs of its own (the disk cap);
 3. rlimits (CPU, file size, open files, address space where it cannot break CUDA,
    processes for a non-root uid);
 4. drop to the slot uid (root only), PDEATHSIG again (a uid change clears it), drop every
@@ -33,9 +34,9 @@ from grader.sandbox.limits import Limits, cuda_devices_present, processes_of_uid
 from grader.sandbox.limits import apply as apply_limits
 
 ORDER = (
-    "zygote", "cgroup", "network namespace", "pid namespace", "mount namespace", "rlimits",
-    "slot uid", "capabilities", "no_new_privs", "pdeathsig", "landlock", "seccomp", "memory watch",
-    "output cap",
+    "zygote", "cgroup", "network namespace", "pid namespace", "mount namespace", "disk cap",
+    "rlimits", "slot uid", "capabilities", "no_new_privs", "pdeathsig", "landlock", "seccomp",
+    "memory watch", "output cap",
 )  # fmt: skip
 
 # Files and folders every child may read: system libraries and the few /etc and /proc files
@@ -183,24 +184,42 @@ def enter(policy: Policy, keep_fds: tuple[int, ...], ready_fd: int = -1) -> list
             mount_ok = False
             note("mount namespace", False, str(exc))
     fresh_shm = False
-    if ns_state.get("pid") is None and "pid" in ns_state:
-        mounted: list[str] = []
+    disk_bytes = None if "disk cap" in off else limits.disk_bytes
+    mounts: namespaces.Mounts | None = None
+    pid_ok = ns_state.get("pid") is None and "pid" in ns_state
+    if pid_ok:
+        mounted: list[namespaces.Mounts] = []
 
         def init_setup() -> None:
             if mount_ok:
                 shm = 256 * 1024 * 1024
-                mounted.extend(namespaces.setup_mounts(read_only, read_write, shm))
+                mounted.append(namespaces.setup_mounts(read_only, read_write, shm, disk_bytes))
 
         # The init's pid (on ready_fd) lets the grading process wait until the namespace is gone.
         namespaces.enter_pid_namespace((*keep_fds, ready_fd), init_setup, announce_fd=ready_fd)
         # Only the sandboxed child gets here, forked by the init after its setup: `mounted`
         # holds what the init did.
-        fresh_shm = any("/dev/shm" in m for m in mounted)
+        mounts = mounted[0] if mounted else None
+        fresh_shm = mounts is not None and any("/dev/shm" in m for m in mounts.done)
         if mount_ok:
-            ok = bool(mounted)
-            note("mount namespace", ok, "; ".join(mounted) if ok else "the init could not remount /proc")
+            done = "; ".join(mounts.done) if mounts else "the init could not remount /proc"
+            note("mount namespace", mounts is not None, done)
     elif mount_ok:
         note("mount namespace", True, "private mounts (no PID namespace: /proc not remounted)")
+    if disk_bytes is None:
+        note("disk cap", False, "switched off")
+    elif mounts is not None and mounts.disk:
+        note("disk cap", True, mounts.disk)
+    else:
+        if mounts is not None and mounts.disk_off:
+            why = mounts.disk_off
+        elif not report["mount namespace"].active:
+            why = f"no mount namespace ({report['mount namespace'].detail})"
+        elif not pid_ok:
+            why = "no PID namespace (its init makes the tmpfs)"
+        else:
+            why = "the namespace's mounts failed"
+        note("disk cap", False, f"{why}; only each file is bounded (RLIMIT_FSIZE)")
 
     try:
         address_space = not cuda_devices_present() and not (report["cgroup"].active and "memory" in policy.cgroup_note)

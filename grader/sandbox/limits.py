@@ -22,6 +22,7 @@ class Limits:
     open_files: int = 512
     memory_bytes: int = 4 * 1024 * 1024 * 1024
     processes: int = 64
+    disk_bytes: int = 512 * 1024 * 1024  # what the child may write in its working folder (a tmpfs)
 
 
 # Importing torch reserves far more virtual memory than it touches; the address-space limit
