@@ -44,12 +44,17 @@ class Part:
 
 @dataclass(frozen=True)
 class Limits:
-    """Wall-clock limits, in seconds, and the sandboxed child's memory, in MiB."""
+    """Time limits, in seconds (`call_seconds` of the child's CPU time, with a wall-clock
+    backstop; the test and the submission on the wall clock), and sizes in MiB: the child's
+    memory, its disk (what it may write in its working folder), and what one answer of the
+    child may carry back."""
 
     call_seconds: float = 10.0
     test_seconds: float = 60.0
     submission_seconds: float = 900.0
     memory_mb: float = 4096.0
+    disk_mb: float = 512.0
+    return_mb: float = 64.0  # what one answer of the child may carry (a test's: 8× that)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,9 @@ class DataSettings:
     generator: str | None = None
     seed: int = 0
     path: Path | None = None
+    # The file holding the grading seed of the held-out data set (instructor material, never
+    # shipped); None: `grading_seed` in the assignment folder, if it exists.
+    grading_seed_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -483,7 +491,10 @@ class _Validator:
 
     def limits(self, node: Node) -> Limits:
         keys = self.mapping(
-            node, "limits", (), ("call_seconds", "test_seconds", "submission_seconds", "memory_mb")
+            node,
+            "limits",
+            (),
+            ("call_seconds", "test_seconds", "submission_seconds", "memory_mb", "disk_mb", "return_mb"),
         )
         values = {k: self.positive_number(v, f"limits.{k}") for k, (_, v) in keys.items()}
         return Limits(**values)
@@ -525,7 +536,7 @@ class _Validator:
         return self.mapping(node, key, (), (), what=expected)
 
     def data(self, node: Node, folder: Path) -> DataSettings:
-        keys = self.mapping(node, "data", (), ("generator", "seed", "path"))
+        keys = self.mapping(node, "data", (), ("generator", "seed", "path", "grading_seed_file"))
         generator = (
             self.optional_text(keys["generator"][1], "data.generator")
             if "generator" in keys
@@ -545,7 +556,13 @@ class _Validator:
             if raw is not None:
                 p = Path(raw).expanduser()
                 path = p if p.is_absolute() else (folder / p)
-        return DataSettings(generator=generator, seed=seed, path=path)
+        seed_file: Path | None = None
+        if "grading_seed_file" in keys:
+            raw = self.optional_text(keys["grading_seed_file"][1], "data.grading_seed_file")
+            if raw is not None:
+                p = Path(raw).expanduser()
+                seed_file = p if p.is_absolute() else (folder / p)
+        return DataSettings(generator=generator, seed=seed, path=path, grading_seed_file=seed_file)
 
     def build(self, top: Node | None, folder: Path, project_root: Path) -> AssignmentSpec:
         if top is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 import time
 
@@ -51,6 +53,19 @@ MOD = textwrap.dedent(
 
     def hang():
         time.sleep(60)
+
+    def spin():
+        while True:
+            pass
+
+    def work(cpu_seconds):
+        end = time.thread_time() + cpu_seconds
+        while time.thread_time() < end:
+            pass
+        return cpu_seconds
+
+    def big(n):
+        return b"x" * n
 
     def leave():
         sys.exit(4)
@@ -198,14 +213,99 @@ def test_after_a_memory_error_a_fresh_child_frees_the_memory(student, box):
 
 def test_timeout_fails_fast_and_recovers(student, box):
     t0 = time.monotonic()
-    with pytest.raises(StudentTimeout, match="did not return within 3.0 s"):
-        student.mod.hang()
+    with pytest.raises(StudentTimeout, match="did not return within 3.0 s of CPU time") as info:
+        student.mod.spin()
     assert time.monotonic() - t0 < 8
+    assert info.value.wall is False
     box.set_deadline(None)
-    with box.time_limit(1.0), pytest.raises(StudentTimeout, match="1.0 s"):
-        student.mod.hang()
+    with box.time_limit(1.0), pytest.raises(StudentTimeout, match="1.0 s of CPU time"):
+        student.mod.spin()
     box.set_deadline(None)
     assert student.mod.add(2, 2) == 4
+
+
+def test_a_call_that_uses_no_cpu_ends_on_the_wall_clock_backstop(student, box):
+    t0 = time.monotonic()
+    with box.time_limit(1.0), pytest.raises(StudentTimeout, match=r"within 3.0 s \(the limit for one call is 1.0 s of CPU time") as info:
+        student.mod.hang()
+    assert info.value.wall is True
+    assert 2.9 < time.monotonic() - t0 < 6
+    box.set_deadline(None)
+
+
+def test_a_busy_host_does_not_time_out_a_call_within_its_cpu_limit(student, box):
+    """Three processes spinning on two cores: the call needs 2 s of CPU and may use 3."""
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 30\nwhile time.time() < end: pass"])
+        for _ in range(3)
+    ]
+    try:
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        assert student.mod.work(2.0) == 2.0
+        wall = time.monotonic() - t0
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    # Under a wall-clock limit of 3 s this call would have failed whenever the host was this busy.
+    print(f"2 s of CPU took {wall:.1f} s of wall time")
+
+
+TRICKLE = """
+import fcntl, os, stat, struct, time
+
+def trickle():
+    # Find the answer pipe, announce a 1 MiB header and send it one byte at a time.
+    fds = [fd for fd in range(3, 256) if _write_pipe(fd)]
+    for fd in fds:
+        os.write(fd, struct.pack("<4sIQ", b"GRW1", 1 << 20, 0))
+    while True:
+        for fd in fds:
+            os.write(fd, b" ")
+        time.sleep(0.01)
+
+def _write_pipe(fd):
+    try:
+        return stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY
+    except OSError:
+        return False
+"""
+
+
+def test_a_child_trickling_an_answer_is_stopped_at_the_call_limit(tmp_path):
+    """Bytes that keep arriving must not keep the grading process reading past the limit."""
+    (tmp_path / "m.py").write_text(TRICKLE)
+    with Sandbox(tmp_path, call_seconds=1, wall_factor=2) as sb:
+        t0 = time.monotonic()
+        with pytest.raises(StudentTimeout, match="did not return within"):
+            Submission(sb).m.trickle()
+        assert time.monotonic() - t0 < 5
+
+
+def test_an_answer_larger_than_the_return_limit_is_refused_unread(tmp_path):
+    (tmp_path / "m.py").write_text("def big(n):\n    return b'x' * n\n")
+    with Sandbox(tmp_path, call_seconds=20, return_bytes=1 << 20) as sb:
+        sub = Submission(sb)
+        assert len(sub.m.big(1000)) == 1000
+        with pytest.raises(StudentCrash, match=r"returned .* MiB, more than the 1 MiB that one answer may carry"):
+            sub.m.big(300 << 20)
+        sb.set_deadline(None)
+        assert len(sub.m.big(10)) == 10
+
+
+def test_one_tests_answers_are_bounded_in_all(tmp_path):
+    """Tests multiply what comes back; a test's answers together are capped too."""
+    (tmp_path / "m.py").write_text("import numpy as np\ndef big(n):\n    return np.zeros(n, dtype=np.uint8)\n")
+    with Sandbox(tmp_path, call_seconds=20, return_bytes=1 << 20) as sb:
+        sub = Submission(sb)
+        sb.set_deadline(None)
+        kept = [sub.m.big(1000 << 10) for _ in range(8)]  # 7.8 MiB of 8 in all
+        with pytest.raises(StudentCrash, match="this test's answers carried .* more than the 8 MiB"):
+            sub.m.big(1000 << 10)
+        sb.set_deadline(None)  # a new test starts afresh
+        assert len(sub.m.big(1000 << 10)) == 1000 << 10
+        assert sum(map(len, kept)) == 8 * (1000 << 10)
 
 
 def test_test_deadline_limits_calls(student, box):

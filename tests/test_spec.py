@@ -164,6 +164,14 @@ def test_memory_limit_is_read_and_checked(tmp_path: Path) -> None:
         load_spec(write(tmp_path, MINIMAL + "limits:\n  memory_mb: -5\n"))
 
 
+def test_return_limit_is_read_and_checked(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, MINIMAL + "limits:\n  return_mb: 16\n"))
+    assert spec.limits.return_mb == 16.0
+    assert Limits().return_mb == 64.0
+    with pytest.raises(SpecError, match="limits.return_mb"):
+        load_spec(write(tmp_path, MINIMAL + "limits:\n  return_mb: 0\n"))
+
+
 def test_empty_optional_sections_mean_defaults(tmp_path: Path) -> None:
     text = MINIMAL + "modules:\ntests:\nlimits:\nhypothesis:\ntraining:\n  cpu:\ndata:\n"
     spec = load_spec(write(tmp_path, text))

@@ -4,8 +4,13 @@ The model, the optimizer and the training epoch run inside a sandboxed child; af
 epoch the trusted process sends the validation *inputs*, gets logits back by value, and computes
 the validation loss and metrics itself, so held-out labels never enter the child. Early
 stopping is the submission's own rule, fed the statistics the trusted process computed.
-Wall times are measured around the child's calls (the child synchronises CUDA before it
-answers), for the submission and the reference on the same device in the same run.
+
+Time is measured over the whole run, every call of it (training epochs, predictions, the
+stopping rule) and whatever the child's tree does in between (a background thread too): the
+CPU seconds of the child's tree, read from the kernel by this process, and the wall time of
+every call (the child synchronises CUDA before it answers). On the CPU the budget compares CPU
+seconds, which a busy host does not inflate; on a GPU, wall seconds. Submission and reference
+are measured the same way on the same device in the same run.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ class NonFiniteLoss(AssertionError):
 class TrainingRun:
     """What one training run produced."""
 
-    val_losses: list[float] = field(default_factory=list)
-    val_metric: list[float] = field(default_factory=list)
-    epoch_seconds: list[float] = field(default_factory=list)
+    val_losses: list[float] = field(default_factory=list)  # on the partition the stopping rule sees
+    val_metric: list[float] = field(default_factory=list)  # on the held-out partition
+    epoch_seconds: list[float] = field(default_factory=list)  # wall time of each epoch's calls
+    cpu_seconds: float = 0.0  # CPU time of the child's whole tree over the run
+    on_cuda: bool = False
     stopped_early: bool = False
     final_logits: np.ndarray | None = None
     non_finite_at: int | None = None  # epoch (1-based) where the loss became NaN/inf
@@ -37,9 +44,19 @@ class TrainingRun:
     patience: int | None = None
 
     @property
-    def train_seconds(self) -> float:
-        """Wall time spent in the training epochs."""
+    def wall_seconds(self) -> float:
+        """Wall time of every call of the run."""
         return float(sum(self.epoch_seconds))
+
+    @property
+    def train_seconds(self) -> float:
+        """The time the budget compares: CPU seconds of the run (wall seconds on a GPU)."""
+        return self.wall_seconds if self.on_cuda else self.cpu_seconds
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """`train_seconds` per epoch run."""
+        return self.train_seconds / max(self.epochs, 1)
 
     @property
     def epochs(self) -> int:
@@ -86,39 +103,55 @@ def run_epochs(
     max_epochs: int,
     metric: Any = binary_auroc,
     epoch_seconds_limit: float = 60.0,
+    stop_data: tuple[torch.Tensor, np.ndarray] | None = None,
 ) -> TrainingRun:
     """Train epoch by epoch with early stopping; validation metrics computed here (trusted).
 
     `sub` is the `student` or `reference` fixture; `model`, `criterion`, `optimizer` and
     `train_loader` are handles in its child; `train_epoch(loader, model, criterion, optimizer)`
     and `early_stopping(stats, count, min_loss) -> (count, min_loss)` are callables (handles).
+
+    `x_val`, `y_val` is the held-out partition that decides the metric. The statistics handed
+    to the child's stopping rule come from `stop_data` (inputs, labels), a partition whose
+    labels the child may know anyway (the public validation set): fed numbers computed from
+    held-out labels, a submission could read those labels back one epoch at a time. Without
+    `stop_data` the held-out partition serves both.
     """
-    run = TrainingRun(patience=patience)
+    run = TrainingRun(patience=patience, on_cuda=torch.cuda.is_available())
     h = sub.harness
     count, min_loss = 0, float("inf")
     stats: list[list[float]] = []
-    for epoch in range(1, max_epochs + 1):
-        with sub.time_limit(epoch_seconds_limit):
+    x_stop, y_stop = stop_data if stop_data is not None else (x_val, y_val)
+    cpu_start = sub.sandbox.cpu_seconds()
+    try:
+        for epoch in range(1, max_epochs + 1):
             t0 = time.perf_counter()
-            train_epoch(train_loader, model, criterion, optimizer)
-            h.synchronize()
-            run.epoch_seconds.append(time.perf_counter() - t0)
-            logits = h.predict(model, x_val)
-        logits = np.asarray(logits, dtype=np.float64)
-        loss = cross_entropy(logits, y_val) if np.isfinite(logits).all() else float("nan")
-        run.val_losses.append(loss)
-        run.val_metric.append(metric(y_val, logits))
-        run.final_logits = logits
-        if not math.isfinite(loss):
-            run.non_finite_at = epoch
-            return run
-        accuracy = float((logits.argmax(axis=1) == y_val).mean())
-        # The course's layout of one epoch's statistics: [val_acc, val_loss, val_auroc].
-        stats.append([accuracy, loss, run.val_metric[-1]])
-        count, min_loss = early_stopping(stats, count, min_loss)
-        if int(count) >= int(patience):
-            run.stopped_early = True
-            break
+            with sub.time_limit(epoch_seconds_limit):
+                train_epoch(train_loader, model, criterion, optimizer)
+                h.synchronize()
+                logits = np.asarray(h.predict(model, x_val), dtype=np.float64)
+                stop_logits = logits if stop_data is None else np.asarray(h.predict(model, x_stop), dtype=np.float64)
+            wall = time.perf_counter() - t0
+            finite = bool(np.isfinite(logits).all() and np.isfinite(stop_logits).all())
+            loss = cross_entropy(stop_logits, y_stop) if finite else float("nan")
+            run.val_losses.append(loss)
+            run.val_metric.append(metric(y_val, logits) if finite else float("nan"))
+            run.final_logits = logits
+            if not math.isfinite(loss):
+                run.epoch_seconds.append(wall)
+                run.non_finite_at = epoch
+                return run
+            accuracy = float((stop_logits.argmax(axis=1) == y_stop).mean())
+            # The course's layout of one epoch's statistics: [val_acc, val_loss, val_auroc].
+            stats.append([accuracy, loss, metric(y_stop, stop_logits) if stop_data is not None else run.val_metric[-1]])
+            t1 = time.perf_counter()
+            count, min_loss = early_stopping(stats, count, min_loss)
+            run.epoch_seconds.append(wall + time.perf_counter() - t1)
+            if int(count) >= int(patience):
+                run.stopped_early = True
+                break
+    finally:
+        run.cpu_seconds = max(0.0, sub.sandbox.cpu_seconds() - cpu_start)
     return run
 
 

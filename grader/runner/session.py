@@ -11,6 +11,7 @@ import io
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import grader
+from grader.intake import (
+    DEFAULT_LIMITS,
+    IntakeError,
+    IntakeLimits,
+    NotASubmission,
+    stage_submission,
+)
 from grader.results import GradeResult, PartResult, score_parts
 from grader.runner.data import resolve_data_dir
 from grader.runner.plugin import ConfigError, GradingPlugin
@@ -53,32 +61,40 @@ def run_session(
     threads: int = 1,
     label: str | None = None,
     keyword: str | None = None,
+    intake_limits: IntakeLimits = DEFAULT_LIMITS,
 ) -> GradeResult:
-    """Grade `submission_dir` against `spec`'s tests in this process.
+    """Grade `submission_dir` (a folder, a `.zip` or a `.ipynb`) against `spec`'s tests here.
 
-    Raises ConfigError when the assignment's tests or settings are wrong.
+    The submission is staged once (grader/intake.py); a submission that intake refuses is
+    graded with every test failed and the reason. Raises ConfigError when the assignment's
+    tests or settings are wrong, or the submission is missing or of the wrong kind.
     """
     import pytest
 
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     submission_dir = Path(submission_dir).resolve()
-    if not submission_dir.is_dir():
-        raise ConfigError(f"submission folder {submission_dir} does not exist")
     data = resolve_data_dir(spec, data_dir)
     _hypothesis_profile(spec.hypothesis_max_examples)
-    plugin = GradingPlugin(
-        spec=spec,
-        submission_dir=submission_dir,
-        data_dir=data,
-        base_seed=seed,
-        threads=threads,
-        submission_deadline=started + spec.limits.submission_seconds,
-    )
     paths = [spec.public_tests] + ([] if public_only else [spec.hidden_tests])
     paths = [str(p) for p in paths if Path(p).is_dir()]
     if not paths:
         raise ConfigError(f"{spec.name}: no test folders found ({spec.public_tests}, {spec.hidden_tests})")
+    staging = Path(tempfile.mkdtemp(prefix="grader-intake-"))
+    try:
+        staged, intake, refused = _stage(submission_dir, staging, intake_limits)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    plugin = GradingPlugin(
+        spec=spec,
+        submission_dir=staged,
+        data_dir=data,
+        base_seed=seed,
+        threads=threads,
+        submission_deadline=started + spec.limits.submission_seconds,
+        refused=refused,
+    )
     args = [
         *paths,
         "-c", str(INI_FILE),
@@ -100,6 +116,7 @@ def run_session(
     finally:
         sys.path[:] = saved_path
         plugin.close()
+        shutil.rmtree(staging, ignore_errors=True)
     if plugin.config_errors:
         raise ConfigError("\n".join(plugin.config_errors))
     errors = list(plugin.collection_errors)
@@ -129,12 +146,27 @@ def run_session(
             "public_only": public_only,
             "hypothesis_max_examples": spec.hypothesis_max_examples,
             "restarts": plugin.restarts,
+            "retried": plugin.retried,
             "machine": _machine(),
             "sandbox": sandbox_metadata(),
+            "intake": intake,
         },
         duration=round(time.monotonic() - started, 3),
         started_at=started_at,
     )
+
+
+def _stage(submission: Path, root: Path, limits: IntakeLimits) -> tuple[Path, dict[str, Any], str | None]:
+    """Stage `submission` once under `root`: (staged folder, its metadata, why refused or None)."""
+    staged = root / (submission.stem if submission.is_file() else submission.name or "submission")
+    try:
+        report = stage_submission(submission, staged, limits=limits)
+    except NotASubmission as exc:
+        raise ConfigError(str(exc)) from None
+    except IntakeError as exc:
+        staged.mkdir(mode=0o700)
+        return staged, {"refused": str(exc), "files": 0, "bytes": 0, "skipped": [], "skipped_total": 0}, str(exc)
+    return staged, report.to_metadata(), None
 
 
 def _machine() -> dict[str, Any]:

@@ -77,6 +77,16 @@ class CGroup:
             return f"; it was using {peak >> 20} MiB of memory, near the limit of {limit >> 20} MiB"
         return ""
 
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds charged to the group so far (every process that ever ran in it), or None."""
+        from grader.sandbox.cputime import cgroup_cpu_seconds
+
+        for folder in [*([self.v2] if self.v2 else []), *(self.v1[k] for k in ("cpuacct", "cpu,cpuacct") if k in self.v1)]:
+            seconds = cgroup_cpu_seconds(folder)
+            if seconds is not None:
+                return seconds
+        return None
+
     def pids(self) -> set[int]:
         """The processes in the group now."""
         found: set[int] = set()

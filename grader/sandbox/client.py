@@ -20,13 +20,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from grader.intake import IntakeReport, copy_staged, stage_submission
 from grader.sandbox import wire
 from grader.sandbox.launcher import Launched, LaunchError, launch
 from grader.sandbox.layers import record as record_layers
 
 OUTPUT_LIMIT = 1024 * 1024
-_COPY_LIMIT = 200 * 1024 * 1024
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".git", ".hypothesis")
+RETURN_LIMIT = 64 * 1024 * 1024  # bytes one answer may carry (tensors, arrays, bytes)
+HEADER_LIMIT = 8 * 1024 * 1024  # bytes of its JSON header (Python objects cost several times more)
+TEST_RETURN_FACTOR = 8  # one test may receive this many times the per-call limit in all
+WALL_FACTOR = 3.0  # a call may wait this many times its CPU limit on the wall clock
 
 
 class StudentFailure(AssertionError):
@@ -46,7 +49,13 @@ class StudentExit(StudentError):
 
 
 class StudentTimeout(StudentFailure):
-    """Student code did not return within its time limit."""
+    """Student code did not return within its time limit.
+
+    `wall` is True when the wall clock ended the call (the host's load can cause that), False
+    when the call used up its CPU time (the student's own work, whatever the load).
+    """
+
+    wall = False
 
 
 class StudentCrash(StudentFailure):
@@ -145,16 +154,6 @@ class Handle:
 _STOP = object()
 
 
-def _copy_submission(src: Path, dst: Path) -> None:
-    total = 0
-    for path in src.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            total += path.stat().st_size
-    if total > _COPY_LIMIT:
-        raise ValueError(f"submission {src} is larger than {_COPY_LIMIT // 2**20} MiB")
-    shutil.copytree(src, dst, ignore=_IGNORED, symlinks=False, dirs_exist_ok=True)
-
-
 class Sandbox:
     """One submission's child process, restarted on demand."""
 
@@ -163,23 +162,43 @@ class Sandbox:
         submission_dir: Path,
         *,
         fixture_name: str = "student",
+        staged: bool = False,
         call_seconds: float = 10.0,
+        return_bytes: int = RETURN_LIMIT,
+        wall_factor: float = WALL_FACTOR,
         env: dict[str, str] | None = None,
         threads: int = 1,
         memory_bytes: int | None = None,
+        disk_bytes: int | None = None,
     ) -> None:
         self.submission_dir = Path(submission_dir).resolve()
-        if not self.submission_dir.is_dir():
+        if not self.submission_dir.exists():
             raise FileNotFoundError(f"submission folder {self.submission_dir} does not exist")
         self.fixture_name = fixture_name
         self.call_seconds = call_seconds
+        self.return_bytes = return_bytes
+        self.test_return_bytes = return_bytes * TEST_RETURN_FACTOR
+        self._test_received = 0
+        self.wall_factor = wall_factor
         self.extra_env = dict(env or {})
         self.threads = threads
         self.memory_bytes = memory_bytes
+        self.disk_bytes = disk_bytes
         self.layers: list[dict[str, Any]] = []
         self.generation = 0
         self.restarts = 0
         self._tmp = Path(tempfile.mkdtemp(prefix=f"grader-{fixture_name}-"))
+        # Intake: the submission is read once, as hostile data (grader/intake.py); every child's
+        # working folder is copied from the staged copy. `staged=True`: it already is one.
+        self.intake: IntakeReport | None = None
+        self.staged_dir = self.submission_dir
+        if not staged:
+            try:
+                self.intake = stage_submission(self.submission_dir, self._tmp / "submission")
+            except BaseException:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+                raise
+            self.staged_dir = self._tmp / "submission"
         self._launched: Launched | None = None
         self._proc: Any = None  # the child: a subprocess.Popen or a zygote child
         self._to_child = -1
@@ -211,7 +230,7 @@ class Sandbox:
         self.generation += 1
         self.workdir = self._tmp / f"work{self.generation}"
         self.workdir.mkdir()
-        _copy_submission(self.submission_dir, self.workdir)
+        copy_staged(self.staged_dir, self.workdir)
         (self.workdir / ".tmp").mkdir(exist_ok=True)
         self._output_file = self._tmp / f"output{self.generation}.txt"
         self._output_file.touch()
@@ -225,6 +244,7 @@ class Sandbox:
                 output_file=self._output_file,
                 output_limit=OUTPUT_LIMIT,
                 memory_bytes=self.memory_bytes,
+                disk_bytes=self.disk_bytes,
             )
         except LaunchError as exc:
             self.restarts += 1
@@ -276,6 +296,7 @@ class Sandbox:
         """
         self._deadline, self._deadline_reason = deadline, reason
         self._poisoned = None
+        self._test_received = 0
 
     @contextlib.contextmanager
     def time_limit(self, seconds: float) -> Iterator[None]:
@@ -372,16 +393,24 @@ class Sandbox:
         msg.update(fields or {})
         msg.update(values or {})
         frame = wire.encode(msg, self._encode_handle)
-        limit, reason = self._limit()
-        if limit <= 0:
-            raise StudentTimeout(f"{reason} before `{label}` could run")
-        deadline = time.monotonic() + limit
+        clock = self._clock()
+        if clock.wall_seconds <= 0:
+            raise StudentTimeout(f"{clock.wall_reason} before `{label}` could run")
         try:
-            self._send(frame, deadline)
-            reply = self._receive(deadline, label)
-        except _Timeout:
+            self._send(frame, clock)
+            reply = self._receive(clock, label)
+        except _Timeout as out:
+            timeout = StudentTimeout(f"your code did not return within {out.what} in `{label}`{self._memory_note()}")
+            timeout.wall = out.wall
+            raise self._poison(timeout) from None
+        except _TooLarge as big:
+            what = "this test's answers carried" if big.per_test else f"`{label}` returned"
+            may = "all the answers of one test may carry" if big.per_test else "one answer may carry"
             raise self._poison(
-                StudentTimeout(f"your code did not return within {_fmt_s(limit)} ({reason}) in `{label}`{self._memory_note()}")
+                StudentCrash(
+                    f"{what} {big.size / 2**20:.1f} MiB, more than the {big.limit / 2**20:g} MiB that {may}; "
+                    "return less data (e.g. a summary, or a smaller batch)"
+                )
             ) from None
         except _OverMemory as over:
             raise self._poison(
@@ -431,14 +460,28 @@ class Sandbox:
     def _memory_note(self) -> str:
         return self._launched.memory_note() if self._launched is not None else ""
 
-    def _limit(self) -> tuple[float, str]:
+    def _clock(self) -> _CallClock:
+        """The limits of the next call: CPU seconds, and a wall-clock backstop."""
         call = self._call_override if self._call_override is not None else self.call_seconds
-        reason = f"the limit for one call is {_fmt_s(call)}"
+        wall = call * self.wall_factor
+        wall_reason = (
+            f"the limit for one call is {_fmt_s(call)} of CPU time, and {_fmt_s(wall)} of waiting "
+            "while it uses none"
+        )
         if self._deadline is not None:
             left = self._deadline - time.monotonic()
-            if left < call:
-                return left, self._deadline_reason or "the time budget ran out"
-        return call, reason
+            if left < wall:
+                wall, wall_reason = left, self._deadline_reason or "the time budget ran out"
+        return _CallClock(self, call, wall, wall_reason)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the current child's whole tree has used (0 when there is none).
+
+        Read from the kernel by this process (the child's cgroup, else /proc), never from the
+        child: a measure of the student's own work that a busy host does not inflate.
+        """
+        launched = self._launched
+        return launched.cpu_seconds() if launched is not None and self.alive else 0.0
 
     def _encode_handle(self, obj: Any) -> dict[str, Any]:
         if isinstance(obj, Handle):
@@ -453,15 +496,15 @@ class Sandbox:
         if gen == self.generation:
             self._release.append(hid)
 
-    def _send(self, frame: bytes, deadline: float) -> None:
+    def _send(self, frame: bytes, clock: _CallClock) -> None:
         view = memoryview(frame)
         sel = selectors.DefaultSelector()
         os.set_blocking(self._to_child, False)
         sel.register(self._to_child, selectors.EVENT_WRITE)
         try:
             while view:
-                if not sel.select(timeout=_tick(deadline)):
-                    self._check(deadline)
+                if not sel.select(timeout=clock.tick()):
+                    self._check(clock)
                     continue
                 try:
                     n = os.write(self._to_child, view)
@@ -473,7 +516,7 @@ class Sandbox:
         finally:
             sel.close()
 
-    def _receive(self, deadline: float, label: str) -> dict[str, Any]:
+    def _receive(self, clock: _CallClock, label: str) -> dict[str, Any]:
         buf = bytearray()
         need = wire.PREFIX_SIZE
         sizes: tuple[int, int] | None = None
@@ -483,14 +526,25 @@ class Sandbox:
             while True:
                 if len(buf) >= need:
                     if sizes is None:
-                        sizes = wire.frame_sizes(bytes(buf[: wire.PREFIX_SIZE]))
+                        sizes = wire.frame_sizes(bytes(buf[: wire.PREFIX_SIZE]), check_size=False)
+                        head_limit = min(HEADER_LIMIT, self.return_bytes)
+                        if sizes[0] > head_limit:
+                            raise _TooLarge(sizes[0] + sizes[1], head_limit)
+                        if sizes[0] + sizes[1] > self.return_bytes:
+                            raise _TooLarge(sizes[0] + sizes[1], self.return_bytes)
+                        self._test_received += sizes[0] + sizes[1]
+                        if self._test_received > self.test_return_bytes:
+                            raise _TooLarge(self._test_received, self.test_return_bytes, per_test=True)
                         need = wire.PREFIX_SIZE + sizes[0] + sizes[1]
                         continue
                     head_end = wire.PREFIX_SIZE + sizes[0]
                     head, payload = bytes(buf[wire.PREFIX_SIZE : head_end]), bytes(buf[head_end:need])
                     return wire.decode_parts(head, payload, lambda node: Handle(self, node, label))
-                if not sel.select(timeout=_tick(deadline)):
-                    self._check(deadline)
+                # The clock is read on every pass, so that a child trickling bytes cannot keep
+                # this process reading past the call's limits.
+                clock.check_wall()
+                if not sel.select(timeout=clock.tick()):
+                    self._check(clock)
                     continue
                 try:
                     chunk = os.read(self._from_child, max(need - len(buf), 1 << 16))
@@ -502,15 +556,15 @@ class Sandbox:
         finally:
             sel.close()
 
-    def _check(self, deadline: float) -> None:
+    def _check(self, clock: _CallClock) -> None:
         if self._proc is None or self._proc.poll() is not None:
             raise _Died(self._wait_code())
         launched = self._launched
         used = launched.over_memory() if launched is not None else None
         if used is not None:
             raise _OverMemory(used, launched.watch_bytes or 0)
-        if time.monotonic() >= deadline:
-            raise _Timeout
+        clock.check_wall()
+        clock.check_cpu()
 
     def _wait_code(self) -> int | None:
         if self._proc is None:
@@ -530,7 +584,50 @@ def _fresh(exc: StudentFailure) -> StudentFailure:
 
 
 class _Timeout(Exception):
-    pass
+    def __init__(self, what: str, *, wall: bool) -> None:
+        self.what, self.wall = what, wall
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int, limit: int, *, per_test: bool = False) -> None:
+        self.size, self.limit, self.per_test = size, limit, per_test
+
+
+class _CallClock:
+    """One call's limits: CPU seconds of the child's tree, and a wall-clock backstop.
+
+    The CPU count starts at the first check (a quarter of a second into the call); the wall
+    time before it counts as CPU time, an upper bound for one thread.
+    """
+
+    def __init__(self, sandbox: Sandbox, cpu_seconds: float, wall_seconds: float, wall_reason: str) -> None:
+        self.sandbox = sandbox
+        self.cpu_seconds, self.wall_seconds, self.wall_reason = cpu_seconds, wall_seconds, wall_reason
+        self.started = time.monotonic()
+        self.deadline = self.started + wall_seconds
+        self._cpu_base: tuple[float, float] | None = None  # (child CPU, wall elapsed) at the first check
+
+    def tick(self) -> float:
+        """How long to wait for the child before the next check."""
+        return max(0.0, min(0.25, self.deadline - time.monotonic()))
+
+    def check_wall(self) -> None:
+        """Raise _Timeout once the wall-clock backstop has passed."""
+        if time.monotonic() >= self.deadline:
+            raise _Timeout(f"{_fmt_s(self.wall_seconds)} ({self.wall_reason})", wall=True)
+
+    def check_cpu(self) -> None:
+        """Raise _Timeout once the child's tree has used the call's CPU seconds."""
+        now_cpu = self.sandbox.cpu_seconds()
+        if self._cpu_base is None:
+            self._cpu_base = (now_cpu, time.monotonic() - self.started)
+            return
+        used = now_cpu - self._cpu_base[0] + self._cpu_base[1]
+        if used >= self.cpu_seconds:
+            raise _Timeout(
+                f"{_fmt_s(self.cpu_seconds)} of CPU time (the limit for one call is {_fmt_s(self.cpu_seconds)})",
+                wall=False,
+            )
 
 
 class _Died(Exception):
@@ -541,10 +638,6 @@ class _Died(Exception):
 class _OverMemory(Exception):
     def __init__(self, used: int, limit: int) -> None:
         self.used, self.limit = used, limit
-
-
-def _tick(deadline: float) -> float:
-    return max(0.0, min(0.25, deadline - time.monotonic()))
 
 
 def _fmt_s(seconds: float) -> str:
@@ -575,11 +668,11 @@ class Submission:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        root = self.sandbox.submission_dir
+        root = self.sandbox.staged_dir  # holds only regular files and folders
         if not ((root / f"{name}.py").is_file() or (root / name).is_dir()):
             raise AttributeError(
                 f"the {self.sandbox.fixture_name} submission has no module `{name}` "
-                f"({name}.py is missing from {root.name}/)"
+                f"({name}.py is missing from {self.sandbox.submission_dir.name}/)"
             )
         handle = self.sandbox.import_module(name)
         object.__setattr__(handle, "_label", name)

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader.sandbox import cgroups, layers, memwatch, slots, zygote
+from grader.sandbox import cgroups, cputime, layers, memwatch, slots, zygote
 from grader.sandbox.limits import Limits
 from grader.sandbox.output import OutputSink
 
@@ -96,6 +96,14 @@ class Launched:
         used = memwatch.tree_private_bytes(self.proc.pid)
         return used if used > self.watch_bytes else None
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds the child's tree has used so far, as the kernel counts them."""
+        if self.cgroup is not None:
+            seconds = self.cgroup.cpu_seconds()
+            if seconds is not None:
+                return seconds
+        return cputime.tree_cpu_seconds(self.proc.pid)
+
     def memory_note(self) -> str:
         """Why memory may have ended or stalled the child ('' when it did not), from its cgroup."""
         return self.cgroup.memory_note() if self.cgroup is not None else ""
@@ -128,9 +136,14 @@ class Launched:
 
 
 def _policy(
-    workdir: Path, tmp_root: Path, data: str | None, memory_bytes: int | None
+    workdir: Path,
+    tmp_root: Path,
+    data: str | None,
+    memory_bytes: int | None,
+    disk_bytes: int | None = None,
 ) -> tuple[layers.Policy, slots.Slot | None, cgroups.CGroup | None]:
-    limits = Limits() if memory_bytes is None else Limits(memory_bytes=memory_bytes)
+    asked = {"memory_bytes": memory_bytes, "disk_bytes": disk_bytes}
+    limits = Limits(**{k: v for k, v in asked.items() if v is not None})
     policy = layers.Policy(
         workdir=str(workdir),
         read_only=[data] if data else [],
@@ -172,10 +185,15 @@ def launch(
     output_file: Path,
     output_limit: int,
     memory_bytes: int | None = None,
+    disk_bytes: int | None = None,
 ) -> Launched:
-    """Start a sandboxed child for `workdir` and wait until it is ready to serve requests."""
+    """Start a sandboxed child for `workdir` and wait until it is ready to serve requests.
+
+    `memory_bytes` and `disk_bytes` (what it may write in its working folder): None takes
+    the default of `Limits`."""
     t0 = time.perf_counter()
-    policy, slot, group = _policy(workdir, tmp_root, extra_env.get("GRADER_DATA"), memory_bytes)
+    data = extra_env.get("GRADER_DATA")
+    policy, slot, group = _policy(workdir, tmp_root, data, memory_bytes, disk_bytes)
     env = {**base_env(workdir, threads), **extra_env}
     sink = OutputSink(output_file, output_limit)
     req_r, req_w = os.pipe()

@@ -170,14 +170,17 @@ def encode(message: dict[str, Any], make_handle: Callable[[Any], dict[str, Any]]
     return _PREFIX.pack(MAGIC, len(head), len(payload)) + head + payload
 
 
-def frame_sizes(prefix: bytes) -> tuple[int, int]:
-    """Header and payload lengths from a frame's 16-byte prefix (WireError if invalid)."""
+def frame_sizes(prefix: bytes, *, check_size: bool = True) -> tuple[int, int]:
+    """Header and payload lengths from a frame's 16-byte prefix (WireError if invalid).
+
+    With `check_size=False` the caller applies limits of its own (tighter ones) to the sizes.
+    """
     if len(prefix) != _PREFIX.size:
         raise WireError("truncated frame prefix")
     magic, head_len, payload_len = _PREFIX.unpack(prefix)
     if magic != MAGIC:
         raise WireError("not a grader frame (bad magic)")
-    if head_len > MAX_HEADER_BYTES or payload_len > MAX_PAYLOAD_BYTES:
+    if check_size and (head_len > MAX_HEADER_BYTES or payload_len > MAX_PAYLOAD_BYTES):
         raise WireError(f"frame too large ({head_len} + {payload_len} bytes)")
     return head_len, payload_len
 

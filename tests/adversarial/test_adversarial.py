@@ -4,7 +4,7 @@ and landmarks.
 Each `toy/*.yaml` and `landmarks/*.yaml` is a submission built from the reference (the mutant format of
 docs/writing-tests.md) with `expect_score` (its honest score: what its code earns when the
 attack fails) and `expect_message` (a regular expression that some failed test's message must
-match). Their code may use placeholders, filled in here: @@PROJECT@@ (the toy project, with
+match). Their code and link targets may use placeholders, filled in here: @@PROJECT@@ (the toy project, with
 its hidden tests and reference), @@CANARY@@ (a folder outside the sandbox), @@SUBMISSION@@
 (the submission's own folder), @@PORT@@ (a TCP listener of this test), @@MARK@@ (a tag that
 leftover processes put in their name).
@@ -19,6 +19,7 @@ points in that part only, and nothing outside the sandbox was touched or left ru
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import secrets
 import socket
@@ -108,7 +109,14 @@ def _comm_with(mark: str) -> list[str]:
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Files by content and links by target, never following a link or opening a FIFO."""
+    snap = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_symlink():
+            snap[str(p.relative_to(folder))] = b"-> " + os.fsencode(os.readlink(p))
+        elif p.is_file():
+            snap[str(p.relative_to(folder))] = p.read_bytes()
+    return snap
 
 
 @pytest.fixture(scope="module")
@@ -140,12 +148,15 @@ def graded(arena: Arena) -> dict[tuple[str, str], Graded]:
         if m is None:
             folder = spec.reference_dir
         else:
-            folder = build_mutant(spec.reference_dir, m, arena.root / assignment / m.name)
+            folder = arena.root / assignment / m.name
             fill = {
                 "@@PROJECT@@": str(PROJECTS[assignment]), "@@CANARY@@": str(arena.canary),
                 "@@SUBMISSION@@": str(folder), "@@PORT@@": str(arena.listener.port), "@@MARK@@": arena.mark,
             }  # fmt: skip
+            build_mutant(spec.reference_dir, m, folder, fill=fill)
             for path in folder.rglob("*.py"):
+                if path.is_symlink() or not path.is_file():  # never write through a link
+                    continue
                 text = path.read_text()
                 for key, value in fill.items():
                     text = text.replace(key, value)
@@ -174,7 +185,8 @@ def test_the_suite_covers_the_issue():
         "read_reference", "read_assignment_yaml", "proc_grader_memory", "proc_environ_cmdline",
         "gc_scan", "network_connect", "infinite_loop", "long_sleep", "memory_bomb", "fork_bomb",
         "setsid_escapee", "stdout_flood", "huge_file", "recursion_bomb", "ctypes_segfault",
-        "kill_parent", "delete_outside_workdir",
+        "kill_parent", "delete_outside_workdir", "link_to_reference", "link_to_hidden_tests",
+        "link_to_proc_environ", "link_to_dev_zero", "links_recurse", "fifo_in_submission",
     } <= names  # fmt: skip
     assert any(a == "landmarks" for a, _ in ATTACKS)
     for _, m in ATTACKS:
@@ -209,6 +221,32 @@ def test_attack_gets_its_honest_score_and_a_clear_message(
         lost = {p.name for p in g.result.parts if p.points < p.max_points}
         assert lost == {attack.part}, f"points lost in {sorted(lost)}, expected only in {attack.part}"
     assert _snapshot(g.folder) == g.before, "the submission's own folder was changed"
+
+
+# Text that must never reach a student: the hidden tests, the reference, the grader's environment.
+SECRETS = ("Hidden tests of the toy assignment", "# BEGIN SOLUTION", "GRADER_ZYGOTE_SOCKET=")
+
+
+def test_no_secret_reaches_any_output(graded: dict[tuple[str, str], Graded]):
+    for key, g in graded.items():
+        for t in g.result.tests if g.result else []:
+            shown = "\n".join(x or "" for x in (t.message, t.output, t.traceback, t.falsifying_example))
+            assert not [s for s in SECRETS if s in shown], (key, t.name)
+
+
+@pytest.mark.parametrize(
+    ("assignment", "attack"), [(a, m) for a, m in ATTACKS if m.links or m.fifos], ids=lambda x: getattr(x, "name", x)
+)
+def test_links_and_fifos_are_left_out_and_reported(
+    graded: dict[tuple[str, str], Graded], assignment: str, attack: Mutant
+):
+    g = graded[(assignment, attack.name)]
+    assert g.result is not None
+    skipped = {s["path"]: s["reason"] for s in g.result.metadata["intake"]["skipped"]}
+    assert skipped == {
+        **{path: "a symbolic link, not followed" for path in attack.links},
+        **{path: "a FIFO (named pipe)" for path in attack.fifos},
+    }
 
 
 def test_sandbox_layers_are_recorded(graded: dict[tuple[str, str], Graded]):

@@ -26,7 +26,6 @@ def _config(spec):
 
 
 def _train(sub, data, spec, *, use_standin) -> TrainingRun:
-    x_tr, y_tr, x_va, y_va = data
     max_epochs, batch_size, epoch_seconds = _config(spec)
     h = sub.harness
     model = h.to_device(sub.model.target.Target())
@@ -46,7 +45,7 @@ def _train(sub, data, spec, *, use_standin) -> TrainingRun:
         substituted.append("early_stopping")
     else:
         early_stopping = sub.train_common.early_stopping
-    loader = h.loader_from_tensors(x_tr, y_tr, batch_size, True, 0)
+    loader = h.loader_from_tensors(data.x_train, data.y_train, batch_size, True, 0)
     run = run_epochs(
         sub,
         model=model,
@@ -56,8 +55,9 @@ def _train(sub, data, spec, *, use_standin) -> TrainingRun:
         optimizer=optimizer,
         patience=patience,
         train_loader=loader,
-        x_val=x_va,
-        y_val=y_va,
+        x_val=data.x_heldout,
+        y_val=data.y_heldout,
+        stop_data=(data.x_stop, data.y_stop),
         max_epochs=max_epochs,
         epoch_seconds_limit=epoch_seconds,
     )
@@ -72,17 +72,21 @@ class _Runs:
 
 
 @pytest.fixture(scope="module")
-def runs(student, reference, data_dir, spec, part_scores):
+def runs(student, reference, data_dir, heldout_dir, spec, part_scores):
     """Train the submission and the reference once; the tests below read the results."""
     result = _Runs()
-    data = standardized_tensors(data_dir)
-    # Same starting state for both, whatever earlier tests drew from the generators.
-    student.sandbox.seed(spec.data.seed)
-    reference.sandbox.seed(spec.data.seed)
+    data = standardized_tensors(data_dir, heldout_dir)  # validation: the held-out set
+    # Fresh children, with the same starting state for both, whatever earlier tests left behind
+    # (objects, threads) or drew from the generators.
+    for sub in (student, reference):
+        sub.sandbox.stop()
+        sub.sandbox.seed(spec.data.seed)
     try:
         result.student = _train(student, data, spec, use_standin=part_scores.lost)
     except BaseException as exc:  # reported by every test of this part
         result.error = exc
+    # Nothing the submission left running (a background thread) may slow the reference's run.
+    student.sandbox.stop()
     result.reference = _train(reference, data, spec, use_standin=lambda part: False)
     return result
 
@@ -104,8 +108,8 @@ def test_target_reaches_val_auroc_threshold(runs, spec, timings):
     """The trained Target reaches the validation AUROC threshold."""
     run = _student_run(runs)
     threshold = spec.training.thresholds["val_auroc"]
-    timings["student_train_s"] = round(run.train_seconds, 3)
-    timings["reference_train_s"] = round(runs.reference.train_seconds, 3)
+    timings["student_train_s"] = round(run.wall_seconds, 3)
+    timings["reference_train_s"] = round(runs.reference.wall_seconds, 3)
     got = run.best_metric
     assert not math.isnan(got) and got >= threshold, (
         f"validation AUROC {got:.3f} after {run.epochs} epochs is below the threshold "
@@ -142,30 +146,13 @@ def test_training_within_time_budget(runs, spec, timings):
     """Training time is within the budget: a ratio of the reference's time, and a cap."""
     run = _student_run(runs)
     ref = runs.reference
-    # Compare time per epoch: a different number of epochs is early stopping's business.
-    per_epoch = run.train_seconds / max(run.epochs, 1)
-    ref_per_epoch = ref.train_seconds / max(ref.epochs, 1)
-    timings["student_epoch_s"] = round(per_epoch, 4)
-    timings["reference_epoch_s"] = round(ref_per_epoch, 4)
+    # Compare time per epoch: a different number of epochs is early stopping's business. The
+    # time is the child's CPU time over every call of the run (wall time on a GPU), so work
+    # moved to a background thread or into the prediction call still counts.
+    clock = "wall" if run.on_cuda else "cpu"
+    timings[f"student_epoch_{clock}_s"] = round(run.seconds_per_epoch, 4)
+    timings[f"reference_epoch_{clock}_s"] = round(ref.seconds_per_epoch, 4)
     ok, text = budget_verdict(
-        per_epoch, ref_per_epoch, ratio=spec.training.budget_ratio, cap_s=spec.training.cap_seconds
+        run.seconds_per_epoch, ref.seconds_per_epoch, ratio=spec.training.budget_ratio, cap_s=spec.training.cap_seconds
     )
-    assert ok, f"per epoch: {text}"
-
-
-@points(3, part="training")
-def test_training_choices(student):
-    """make_criterion, make_optimizer and PATIENCE of train_cnn (target) and train_source."""
-    h = student.harness
-    expected = {"train_cnn": (5, 0.0), "train_source": (10, 0.01)}
-    for module, (patience, weight_decay) in expected.items():
-        mod = getattr(student, module)
-        assert h.type_name(mod.make_criterion()) == "CrossEntropyLoss", f"{module}.make_criterion: expected cross-entropy"
-        settings = h.optimizer_settings(mod.make_optimizer(h.tiny_model()))
-        group = settings["groups"][0]
-        assert settings["type"] == "Adam", f"{module}.make_optimizer: expected Adam, got {settings['type']}"
-        assert abs(group["lr"] - 1e-3) < 1e-12, f"{module}.make_optimizer: expected lr 1e-3, got {group['lr']}"
-        assert abs(group["weight_decay"] - weight_decay) < 1e-12, (
-            f"{module}.make_optimizer: expected weight_decay {weight_decay}, got {group['weight_decay']}"
-        )
-        assert patience == mod.PATIENCE, f"{module}.PATIENCE: expected {patience}, got {mod.PATIENCE!r}"
+    assert ok, f"per epoch ({'wall' if run.on_cuda else 'CPU'} time of every call): {text}"
