@@ -39,6 +39,8 @@ from grader.results import GradeResult
 from grader.runner.session import grade_in_subprocess
 from grader.sandbox import client
 from grader.sandbox.launcher import LaunchError
+from grader.scorecard.gradescope import render_gradescope
+from grader.scorecard.junit import render_junit
 from grader.scorecard.markdown import render_markdown
 from grader.scorecard.terminal import render_terminal
 from grader.spec import Project
@@ -486,6 +488,10 @@ def test_a_zip_is_graded_and_its_skipped_entries_are_on_the_scorecard(toy, tmp_p
         "intake: skipped 1 entry: evil\\.py \\(a symbolic link, not followed\\)"
         in render_markdown(result)
     )
+    gradescope = render_gradescope(result)
+    assert "intake: skipped 1 entry: evil.py" in gradescope["output"]
+    assert gradescope["extra_data"]["intake"].startswith("intake: skipped 1 entry")
+    assert 'name="intake" value="intake: skipped 1 entry: evil.py' in render_junit(result)
 
 
 def test_a_refused_submission_is_graded_zero_with_the_reason(toy, tmp_path):

@@ -27,6 +27,7 @@ import json
 from typing import Any
 
 from grader.results import GradeResult, TestResult
+from grader.scorecard.intake import intake_summary
 from grader.scorecard.sanitize import (
     Caps,
     TextBudget,
@@ -90,12 +91,15 @@ def _render(result: GradeResult, caps: Caps) -> dict[str, Any]:
     sandbox = sandbox_summary(result.metadata)
     if sandbox:
         extra["sandbox"] = sandbox
+    intake = intake_summary(result.metadata)
+    if intake:
+        extra["intake"] = intake
     if result.errors:
         extra["grader_errors"] = _errors(result.errors, caps)
     return {
         "score": float(result.score),
         "execution_time": max(0, round(result.duration)),
-        "output": _summary(result, caps),
+        "output": "\n".join(x for x in (_summary(result, caps), intake) if x),
         "output_format": "text",
         "test_output_format": "text",
         "test_name_format": "text",

@@ -11,6 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from grader.results import GradeResult, TestResult
+from grader.scorecard.intake import intake_summary
 from grader.scorecard.sanitize import (
     Caps,
     TextBudget,
@@ -90,6 +91,9 @@ def _render(result: GradeResult, caps: Caps, show_hidden_details: bool) -> str:
     sandbox = sandbox_summary(result.metadata)
     if sandbox:
         ET.SubElement(props, "property", name="sandbox", value=xml_safe(sandbox, 2_000))
+    intake = intake_summary(result.metadata)
+    if intake:
+        ET.SubElement(props, "property", name="intake", value=xml_safe(intake, 2_000))
     errors = [xml_safe(e, caps.limit(4_000)) for e in result.errors[: caps.errors]]
     if len(result.errors) > caps.errors:
         errors.append(more_line(len(result.errors) - caps.errors, "grader errors"))
