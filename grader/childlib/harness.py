@@ -2,7 +2,9 @@
 
 They build objects that student functions take as arguments (a loader, a model, an optimizer),
 so that a test of, say, a training loop does not depend on the student's own model. Nothing
-here knows an expected value.
+here knows an expected value. Student code runs beside this module and can patch it, so what
+a helper *reports* (counts, shapes, type names, settings) is a hint for messages; verdicts come
+from `grader.checks`, which compare behaviour with what the trusted process computes.
 """
 
 from __future__ import annotations
@@ -108,6 +110,36 @@ def make_optimizer(model: nn.Module, name: str = "sgd", lr: float = 0.1, **kwarg
 def make_criterion(name: str = "cross_entropy") -> nn.Module:
     """A loss module ("cross_entropy" or "mse")."""
     return {"cross_entropy": nn.CrossEntropyLoss, "mse": nn.MSELoss}[name]()
+
+
+def sgd_step(model: nn.Module, x: torch.Tensor, grad_output: torch.Tensor, lr: float) -> None:
+    """One plain SGD step over `model.parameters()`: the gradient of sum(model(x) · grad_output).
+
+    Parameters that do not require gradients get none and stay as they are. The grader
+    computes the expected result itself; this only drives the step.
+    """
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    optimizer.zero_grad()
+    out = model(x)
+    if out.requires_grad:
+        out.backward(grad_output.to(out.dtype))
+    optimizer.step()
+
+
+def set_grads(model: nn.Module, grads: dict[str, torch.Tensor]) -> None:
+    """Set the `.grad` of each named parameter of `model` to the given tensor (others: None)."""
+    for name, p in model.named_parameters():
+        p.grad = grads[name].detach().to(p).clone() if name in grads else None
+
+
+def value_and_grad(fn: Any, x: torch.Tensor, *args: Any) -> tuple[Any, torch.Tensor | None]:
+    """`fn(x, *args)` and, when it is a differentiable scalar tensor, its gradient with respect to `x`."""
+    x = x.detach().clone().requires_grad_(True)
+    out = fn(x, *args)
+    if not isinstance(out, torch.Tensor) or out.dim() != 0 or not out.requires_grad:
+        return out, None
+    out.backward()
+    return out.detach(), x.grad
 
 
 def parameters(model: nn.Module) -> dict[str, torch.Tensor]:
