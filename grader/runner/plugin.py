@@ -208,7 +208,7 @@ class GradingPlugin:
                 reports = runtestprotocol(item, nextitem=nextitem, log=False)
             self.retried.append({
                 "test": item.nodeid,
-                "first_failure": first.message or "" if first is not None else "",
+                "first_failure": (first.message or "") if first is not None else "",
                 "alone": "yes" if alone else "no (the host stayed busy)",
             })  # fmt: skip
         self._wall_timeouts.discard(item.nodeid)

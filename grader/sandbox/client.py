@@ -395,7 +395,9 @@ class Sandbox:
         frame = wire.encode(msg, self._encode_handle)
         clock = self._clock()
         if clock.wall_seconds <= 0:
-            raise StudentTimeout(f"{clock.wall_reason} before `{label}` could run")
+            timeout = StudentTimeout(f"{clock.wall_reason} before `{label}` could run")
+            timeout.wall = True
+            raise timeout
         try:
             self._send(frame, clock)
             reply = self._receive(clock, label)

@@ -187,8 +187,12 @@ def test_the_suite_covers_the_issue():
         "setsid_escapee", "stdout_flood", "huge_file", "recursion_bomb", "ctypes_segfault",
         "kill_parent", "delete_outside_workdir", "link_to_reference", "link_to_hidden_tests",
         "link_to_proc_environ", "link_to_dev_zero", "links_recurse", "fifo_in_submission",
+        "fallocate_disk",
     } <= names  # fmt: skip
-    assert any(a == "landmarks" for a, _ in ATTACKS)
+    assert {
+        "read_heldout_labels", "forge_harness_reports", "predict_does_the_work",
+        "train_epoch_background_thread", "train_epoch_hangs",
+    } <= {m.name for a, m in ATTACKS if a == "landmarks"}  # fmt: skip
     for _, m in ATTACKS:
         assert "score" in m.expect and "message" in m.expect, m.name
 
