@@ -550,19 +550,19 @@ class _Validator:
                 got=repr(generator),
             )
         seed = self.non_negative_int(keys["seed"][1], "data.seed") if "seed" in keys else 0
-        path: Path | None = None
-        if "path" in keys:
-            raw = self.optional_text(keys["path"][1], "data.path")
-            if raw is not None:
-                p = Path(raw).expanduser()
-                path = p if p.is_absolute() else (folder / p)
-        seed_file: Path | None = None
-        if "grading_seed_file" in keys:
-            raw = self.optional_text(keys["grading_seed_file"][1], "data.grading_seed_file")
-            if raw is not None:
-                p = Path(raw).expanduser()
-                seed_file = p if p.is_absolute() else (folder / p)
+        path = self.optional_path(keys, "path", folder)
+        seed_file = self.optional_path(keys, "grading_seed_file", folder)
         return DataSettings(generator=generator, seed=seed, path=path, grading_seed_file=seed_file)
+
+    def optional_path(self, keys: dict[str, Any], key: str, folder: Path) -> Path | None:
+        """`data.<key>` as a path (relative to the assignment folder), or None when absent."""
+        if key not in keys:
+            return None
+        raw = self.optional_text(keys[key][1], f"data.{key}")
+        if raw is None:
+            return None
+        p = Path(raw).expanduser()
+        return p if p.is_absolute() else folder / p
 
     def build(self, top: Node | None, folder: Path, project_root: Path) -> AssignmentSpec:
         if top is None:
