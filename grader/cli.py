@@ -1,19 +1,27 @@
 """The `grader` command: a thin layer over the library's functions.
 
-Exit codes: 0 when the command ran (whatever the score), 2 for a usage or configuration
-error (one line, no traceback), 3 when the grader itself failed.
+Exit codes: 0 when the command ran (whatever the score), 1 when `build --check` found drift
+or `verify` found a failed check, 2 for a usage or configuration error (one line, no
+traceback), 3 when the grader itself failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_USAGE, EXIT_GRADER_FAILED = 0, 2, 3
+import grader
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_GRADER_FAILED = 0, 1, 2, 3
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ran (whatever the score); 1 `build --check` found drift or `verify` found a "
+    "failed check; 2 usage/configuration error (one line); 3 grader failure."
+)
 
 
 class UsageError(Exception):
@@ -28,8 +36,9 @@ def _parser() -> argparse.ArgumentParser:
             "reference solutions, check and grade submissions in a sandbox, verify that the "
             "grading is valid."
         ),
-        epilog="Exit codes: 0 ran (whatever the score), 2 usage/configuration error, 3 grader failure.",
+        epilog=EXIT_CODES_HELP,
     )
+    parser.add_argument("--version", action="version", version=f"grader {grader.__version__}")
     parser.add_argument(
         "--root", type=Path, help="project root (the folder holding assignments/); default: found from the current folder"
     )
@@ -55,9 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         help="check a submission against the public tests (what students run)",
         description="Grade a submission with the public tests only and print a scorecard.",
     )
-    p.add_argument("assignment")
-    p.add_argument("path", nargs="?", type=Path, help="submission folder, .zip or .ipynb (default: the current folder)")
-    p.add_argument("--submission", type=Path, help="submission folder, .zip or .ipynb (same as PATH)")
+    _submission_options(p)
     _grading_options(p)
     p.set_defaults(func=cmd_check, public_only=True)
 
@@ -66,8 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         help="grade a submission with all tests and write scorecards",
         description="Grade a submission with public and hidden tests; render the result in the chosen formats.",
     )
-    p.add_argument("assignment")
-    p.add_argument("--submission", type=Path, required=True, help="submission folder, .zip or .ipynb")
+    _submission_options(p)
     p.add_argument("--public-only", action="store_true", help="run the public tests only")
     _grading_options(p)
     p.set_defaults(func=cmd_grade)
@@ -104,12 +110,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _submission_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("assignment")
+    p.add_argument("path", nargs="?", type=Path, help="submission folder, .zip or .ipynb (default: the current folder)")
+    p.add_argument("--submission", type=Path, help="submission folder, .zip or .ipynb (same as PATH)")
+
+
 def _grading_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", default="terminal", help="comma-separated: terminal,json,gradescope,junit,markdown (default: terminal)")
     p.add_argument("--out", type=Path, help="folder for the file formats")
     p.add_argument("--data", type=Path, help="use this data set folder instead of the generated one")
     p.add_argument("--seed", type=int, default=0, help="base seed of the run (default 0)")
     p.add_argument("-k", dest="keyword", help="only run tests matching this pytest -k expression")
+    p.add_argument(
+        "--part",
+        dest="parts",
+        action="append",
+        metavar="NAME",
+        help="only run the tests of this part (repeat, or comma-separate, for several)",
+    )
 
 
 def _project(args: argparse.Namespace) -> Any:
@@ -181,15 +200,52 @@ def cmd_build(args: argparse.Namespace) -> int:
             console.print(f"{name}: wrote {len(report.written)} files into {spec.template_dir}")
     if drift:
         console.print("run `grader build --all` and commit the result")
-        return 1
+        return EXIT_CHECK_FAILED
     return EXIT_OK
 
 
 def _submission(args: argparse.Namespace) -> Path:
-    path = args.submission or getattr(args, "path", None) or Path.cwd()
+    given, flag = getattr(args, "path", None), args.submission
+    if given is not None and flag is not None and given.resolve() != flag.resolve():
+        raise UsageError(f"two submissions given ({given} and --submission {flag}): pass one")
+    path = flag or given or Path.cwd()
     if not path.exists():  # a folder, a .zip or a .ipynb: intake checks which
         raise UsageError(f"submission {path} does not exist")
     return path.resolve()
+
+
+def check_out_folder(out: Path, option: str = "--out") -> None:
+    """Refuse (UsageError) an output folder that cannot be written, before any work starts.
+
+    `out` may exist as a writable folder, or be missing with an existing, writable parent
+    folder (it is created when the results are written); anything else is a usage error.
+    """
+    if out.exists():
+        if not out.is_dir():
+            raise UsageError(f"{option} {out} is a file, not a folder")
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise UsageError(f"{option} {out} is not writable")
+        return
+    parent = out.absolute().parent
+    if not parent.is_dir():
+        raise UsageError(f"{option} {out}: its parent folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {out}: its parent folder {parent} is not writable")
+
+
+def _parts(args: argparse.Namespace, spec: Any) -> tuple[str, ...] | None:
+    """The parts named by --part (comma-separated or repeated), checked against `spec`."""
+    if not args.parts:
+        return None
+    names = tuple(dict.fromkeys(n.strip() for value in args.parts for n in value.split(",") if n.strip()))
+    if not names:
+        raise UsageError("--part needs a part name")
+    for name in names:
+        if name not in spec.part_names:
+            close = difflib.get_close_matches(name, spec.part_names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UsageError(f"{spec.name} has no part {name!r}{hint}; parts: {', '.join(spec.part_names)}")
+    return names
 
 
 def _grade(args: argparse.Namespace, public_only: bool) -> int:
@@ -202,7 +258,10 @@ def _grade(args: argparse.Namespace, public_only: bool) -> int:
         raise UsageError(str(exc)) from None
     if any(f != "terminal" for f in formats) and args.out is None:
         raise UsageError("--out DIR is needed for the file formats")
+    if args.out is not None:
+        check_out_folder(args.out)
     spec = _project(args).load(args.assignment)
+    parts = _parts(args, spec)
     submission = _submission(args)
     console = _console()
     with console.status(f"grading {submission.name} ({spec.name}{', public tests' if public_only else ''})…"):
@@ -213,9 +272,11 @@ def _grade(args: argparse.Namespace, public_only: bool) -> int:
             data_dir=args.data,
             seed=args.seed,
             keyword=args.keyword,
+            parts=parts,
+            require_files=True,
         )
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
+        args.out.mkdir(exist_ok=True)
     written = render(result, formats, args.out, console=console)
     for path in written:
         console.print(f"wrote {path}")
@@ -273,13 +334,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         console.print(table)
         all_ok &= report.ok
     console.print("verify: all checks passed" if all_ok else "verify: FAILED")
-    return EXIT_OK if all_ok else 1
+    return EXIT_OK if all_ok else EXIT_CHECK_FAILED
 
 
 def cmd_data(args: argparse.Namespace) -> int:
     """Write an assignment's synthetic data set."""
     from grader.data import GENERATORS
 
+    check_out_folder(args.out)
     spec = _project(args).load(args.assignment)
     gen = spec.data.generator
     if not gen or gen not in GENERATORS:

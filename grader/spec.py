@@ -771,8 +771,10 @@ class Project:
         names = self.assignment_names()
         if name not in names:
             known = ", ".join(names) if names else "(none)"
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise SpecError(
-                f"no assignment named {name!r} in {_display_path(self.assignments_dir)}; known: {known}",
+                f"no assignment named {name!r}{hint} in {_display_path(self.assignments_dir)}; known: {known}",
                 expected=f"one of: {known}",
                 got=repr(name),
             )

@@ -6,6 +6,8 @@ import json
 import shutil
 import subprocess
 import sys
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,127 @@ def test_doctor_reports_every_layer_and_what_the_child_sees():
     table = grader("doctor")
     assert table.returncode == 0
     assert all(name in table.stdout for name in ("landlock", "seccomp", "zygote")), table.stdout
+
+
+# --- mistakes found before grading: one line, exit 2, at once ----------------------------------
+
+FAST = 10.0  # seconds: far less than a grading (which starts sandboxes and runs tests)
+TEMPLATE = TOY_ROOT / "student_template" / "toy"
+REFERENCE = TOY_ROOT / "reference" / "toy"
+
+
+def timed_grader(*args: str, cwd: Path | None = None) -> tuple[subprocess.CompletedProcess[str], float]:
+    start = time.monotonic()
+    proc = grader(*args, cwd=cwd)
+    return proc, time.monotonic() - start
+
+
+def assert_one_line_usage_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0].startswith("grader: error: ")
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("bad", ["file", "missing_parent"])
+@pytest.mark.parametrize("command", ["grade", "data"])
+def test_bad_out_is_refused_before_any_work(tmp_path, command, bad):
+    if bad == "file":
+        out = tmp_path / "results.json"
+        out.write_text("{}")
+        needle = "is a file, not a folder"
+    else:
+        out = tmp_path / "no" / "such" / "out"
+        needle = "parent folder"
+    if command == "grade":
+        args = ["grade", "toy", str(REFERENCE), "--format", "json", "--out", str(out)]
+    else:
+        args = ["data", "toy", "--out", str(out)]
+    proc, took = timed_grader("--root", str(TOY_ROOT), *args)
+    assert_one_line_usage_error(proc, "--out", needle)
+    assert took < FAST
+
+
+def test_out_folder_with_existing_parent_is_created(tmp_path):
+    out = tmp_path / "results"
+    proc = grader("--root", str(TOY_ROOT), "check", "toy", str(REFERENCE), "--part", "basics", "--format", "json", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "results.json").read_text())["score"] == 1
+
+
+def test_empty_folder_names_the_expected_files(tmp_path):
+    proc, took = timed_grader("--root", str(TOY_ROOT), "check", "toy", str(tmp_path))
+    assert_one_line_usage_error(proc, "none of toy's files", "expected toy.py", "found: nothing")
+    assert took < FAST
+
+
+def test_folder_one_level_up_suggests_the_folder_inside(tmp_path):
+    shutil.copytree(REFERENCE, tmp_path / "my_toy")
+    (tmp_path / "notes.txt").write_text("hi\n")
+    proc = grader("--root", str(TOY_ROOT), "grade", "toy", str(tmp_path))
+    assert_one_line_usage_error(proc, "notes.txt", "my_toy/", "did you mean the folder inside? (my_toy/)")
+
+
+def test_zip_of_the_wrong_folder_is_refused_after_intake(tmp_path):
+    archive = tmp_path / "sub.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("readme.md", "nothing here\n")
+    proc = grader("--root", str(TOY_ROOT), "check", "toy", str(archive))
+    assert_one_line_usage_error(proc, "none of toy's files", "readme.md")
+
+
+def test_keyword_matching_nothing_is_a_usage_error():
+    proc = grader("--root", str(TOY_ROOT), "check", "toy", str(REFERENCE), "-k", "no_such_test")
+    assert_one_line_usage_error(proc, "-k 'no_such_test' matched no", "4 public tests exist", "test_add_small_numbers")
+
+
+def test_unknown_part_names_the_parts():
+    proc, took = timed_grader("--root", str(TOY_ROOT), "grade", "toy", str(REFERENCE), "--part", "basic")
+    assert_one_line_usage_error(proc, "no part 'basic'", "did you mean 'basics'", "parts: basics, arrays, torch_ops, objects, training")
+    assert took < FAST
+
+
+def test_part_runs_only_its_tests():
+    proc = grader("--root", str(TOY_ROOT), "check", "toy", str(REFERENCE), "--part", "basics,arrays")
+    assert proc.returncode == 0, proc.stderr
+    assert "3 / 3" in proc.stdout  # basics (1) and arrays (2) of the public tests
+
+
+def test_version():
+    import grader as package
+
+    proc = grader("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"grader {package.__version__}"
+
+
+def test_help_documents_every_exit_code():
+    text = " ".join(grader("--help").stdout.split())
+    assert all(f"{code} " in text for code in ("0", "1", "2", "3")) and "build --check" in text
+
+
+def test_unknown_assignment_suggests_the_close_name():
+    proc = grader("--root", str(TOY_ROOT), "check", "toi", str(REFERENCE))
+    assert_one_line_usage_error(proc, "no assignment named 'toi'", "did you mean 'toy'?")
+
+
+def test_list_outside_a_project_is_one_line(tmp_path):
+    proc = grader("list", cwd=tmp_path)
+    assert_one_line_usage_error(proc, "no project found")
+
+
+def test_grade_takes_a_positional_path():
+    proc = grader("--root", str(TOY_ROOT), "grade", "toy", str(REFERENCE), "--public-only")
+    assert proc.returncode == 0, proc.stderr
+    assert "5 / 5" in proc.stdout
+
+
+def test_two_different_submissions_are_refused(tmp_path):
+    proc = grader("--root", str(TOY_ROOT), "grade", "toy", str(REFERENCE), "--submission", str(TEMPLATE))
+    assert_one_line_usage_error(proc, "two submissions given")
+
+
+def test_invalid_keyword_expression_is_a_usage_error():
+    proc = grader("--root", str(TOY_ROOT), "check", "toy", str(REFERENCE), "-k", "add and (")
+    assert_one_line_usage_error(proc, "is not a valid expression")

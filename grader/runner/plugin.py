@@ -63,9 +63,12 @@ class GradingPlugin:
         threads: int = 1,
         submission_deadline: float | None = None,
         refused: str | None = None,
+        parts: tuple[str, ...] | None = None,
     ) -> None:
         self.assignment = spec
         self.refused = refused
+        self.parts = parts  # only the tests of these parts run (None: all)
+        self.collected: list[str] = []  # names of the tests collected, before any selection
         self.submission_dir = submission_dir
         self.data_dir_path = data_dir
         self.base_seed = base_seed
@@ -257,7 +260,11 @@ class GradingPlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{POINTS_MARK}(n, part): points of a grading test")
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        """Remember every collected test's name (for "matched no test" messages)."""
+        self.collected.append(item.name)
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         parts = set(self.assignment.part_names)
         hidden = self.assignment.hidden_tests.resolve()
         for item in items:
@@ -281,6 +288,12 @@ class GradingPlugin:
         if self.config_errors:
             items.clear()
             return
+        if self.parts is not None:
+            wanted = set(self.parts)
+            dropped = [it for it in items if _part_of(it) not in wanted]
+            if dropped:
+                items[:] = [it for it in items if _part_of(it) in wanted]
+                config.hook.pytest_deselected(items=dropped)
         # Training checks last (stable order otherwise): they may depend on earlier parts.
         items.sort(key=lambda it: _part_of(it) == LAST_PART)
 

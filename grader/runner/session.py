@@ -27,6 +27,7 @@ from grader.intake import (
     IntakeLimits,
     NotASubmission,
     stage_submission,
+    submission_kind,
 )
 from grader.results import GradeResult, PartResult, score_parts
 from grader.runner.data import resolve_data_dir
@@ -61,6 +62,8 @@ def run_session(
     threads: int = 1,
     label: str | None = None,
     keyword: str | None = None,
+    parts: tuple[str, ...] | None = None,
+    require_files: bool = False,
     intake_limits: IntakeLimits = DEFAULT_LIMITS,
 ) -> GradeResult:
     """Grade `submission_dir` (a folder, a `.zip` or a `.ipynb`) against `spec`'s tests here.
@@ -68,13 +71,15 @@ def run_session(
     The submission is staged once (grader/intake.py); a submission that intake refuses is
     graded with every test failed and the reason. Raises ConfigError when the assignment's
     tests or settings are wrong, or the submission is missing or of the wrong kind.
+    `parts` runs only the tests of those parts. With `require_files`, a staged folder that
+    holds none of the assignment's `files:` is refused with ConfigError (see `missing_files`),
+    before any child starts; `keyword` or `parts` that select no test raise ConfigError too.
     """
     import pytest
 
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     submission_dir = Path(submission_dir).resolve()
-    data = resolve_data_dir(spec, data_dir)
     _hypothesis_profile(spec.hypothesis_max_examples)
     paths = [spec.public_tests] + ([] if public_only else [spec.hidden_tests])
     paths = [str(p) for p in paths if Path(p).is_dir()]
@@ -83,6 +88,11 @@ def run_session(
     staging = Path(tempfile.mkdtemp(prefix="grader-intake-"))
     try:
         staged, intake, refused = _stage(submission_dir, staging, intake_limits)
+        if require_files and refused is None and submission_kind(submission_dir) != "notebook":
+            problem = missing_files(spec, staged, shown=str(submission_dir))
+            if problem:
+                raise ConfigError(problem)
+        data = resolve_data_dir(spec, data_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -94,6 +104,7 @@ def run_session(
         threads=threads,
         submission_deadline=started + spec.limits.submission_seconds,
         refused=refused,
+        parts=parts,
     )
     args = [
         *paths,
@@ -122,28 +133,34 @@ def run_session(
     errors = list(plugin.collection_errors)
     if int(code) not in (0, 1) and not errors and plugin.results:
         errors.append(f"pytest ended with exit code {int(code)}")
+    if not plugin.results and not errors and keyword and int(code) == int(pytest.ExitCode.USAGE_ERROR):
+        said = [ln.strip() for ln in sink.getvalue().splitlines() if ln.strip()]
+        raise ConfigError(f"-k {keyword!r} is not a valid expression: {said[-1] if said else 'pytest refused it'}")
+    if not plugin.results and not errors and (keyword or parts) and plugin.collected:
+        raise ConfigError(_nothing_selected(plugin.collected, keyword, parts, public_only))
     if not plugin.results and not errors:
         errors.append(f"no grading test ran (pytest exit code {int(code)}): {sink.getvalue()[-1500:]}")
-    parts = [PartResult(name=p.name, max_points=float(p.points), description=p.description) for p in spec.parts]
+    part_results = [PartResult(name=p.name, max_points=float(p.points), description=p.description) for p in spec.parts]
     tests = sorted(plugin.results, key=lambda t: t.nodeid)
-    if public_only:  # hidden tests did not run: a part is worth what its public tests are worth
-        for part in parts:
+    if public_only or parts:  # a part is worth what its tests that ran are worth
+        for part in part_results:
             part.max_points = min(part.max_points, sum(t.max_points for t in tests if t.part == part.name))
-    total = score_parts(parts, tests)
+    total = score_parts(part_results, tests)
     return GradeResult(
         assignment=spec.name,
         title=spec.title,
         assignment_version=str(spec.version),
         submission=label or submission_dir.name,
         score=total,
-        max_score=float(sum(p.max_points for p in parts)),
-        parts=parts,
+        max_score=float(sum(p.max_points for p in part_results)),
+        parts=part_results,
         tests=tests,
         errors=errors,
         metadata={
             "grader_version": grader.__version__,
             "seed": seed,
             "public_only": public_only,
+            **({"parts": list(parts)} if parts else {}),
             "hypothesis_max_examples": spec.hypothesis_max_examples,
             "restarts": plugin.restarts,
             "retried": plugin.retried,
@@ -154,6 +171,49 @@ def run_session(
         duration=round(time.monotonic() - started, 3),
         started_at=started_at,
     )
+
+
+def _expected_names(files: tuple[str, ...]) -> list[str]:
+    """The top-level names of `files`: `model/__init__.py` -> `model/`, `toy.py` -> `toy.py`."""
+    names = [f.split("/", 1)[0] + "/" if "/" in f else f for f in files]
+    return list(dict.fromkeys(names))
+
+
+def _holds_any(folder: Path, files: tuple[str, ...]) -> bool:
+    return any((folder / f).is_file() and not (folder / f).is_symlink() for f in files)
+
+
+def missing_files(spec: Any, folder: Path, *, shown: str, show: int = 5) -> str | None:
+    """None when `folder` holds at least one of `spec.files`, else a one-line explanation.
+
+    A folder with some files missing is fine (those tests fail); one with none is most
+    likely the wrong folder, or the folder above the real one (an unzipped archive).
+    """
+    files = tuple(spec.files)
+    if _holds_any(folder, files):
+        return None
+    expected = ", ".join(_expected_names(files))
+    entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    found_names = [p.name + ("/" if p.is_dir() else "") for p in entries]
+    found = ", ".join(found_names[:show]) + (f", … ({len(found_names)} in all)" if len(found_names) > show else "")
+    message = f"submission {shown} has none of {spec.name}'s files (expected {expected}); found: {found or 'nothing'}"
+    inside = [p.name for p in entries if p.is_dir() and not p.is_symlink() and _holds_any(p, files)]
+    if inside:
+        message += f"; did you mean the folder inside? ({inside[0]}/)"
+    return message
+
+
+def _nothing_selected(
+    collected: list[str], keyword: str | None, parts: tuple[str, ...] | None, public_only: bool
+) -> str:
+    """One line: the -k expression or parts selected no test; what exists instead."""
+    chosen = " and ".join(
+        ([f"-k {keyword!r}"] if keyword else []) + ([f"--part {','.join(parts)}"] if parts else [])
+    )
+    names = list(dict.fromkeys(collected))
+    sample = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+    kind = "public test" if public_only else "test"
+    return f"{chosen} matched no {kind}; {len(names)} {kind}s exist: {sample}"
 
 
 def _stage(submission: Path, root: Path, limits: IntakeLimits) -> tuple[Path, dict[str, Any], str | None]:
