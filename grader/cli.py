@@ -1,8 +1,9 @@
 """The `grader` command: a thin layer over the library's functions.
 
-Exit codes: 0 when the command ran (whatever the score), 1 when `build --check` found drift
-or `verify` found a failed check, 2 for a usage or configuration error (one line, no
-traceback), 3 when the grader itself failed.
+Exit codes: 0 when the command ran (whatever the score), 1 when `build --check` found drift,
+`verify` found a failed check or `lint` found problems, 2 for a usage or configuration error
+(one line each, no traceback; `build` and `verify` on an assignment that does not lint), 3 when
+the grader itself failed.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import grader
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_GRADER_FAILED = 0, 1, 2, 3
 EXIT_CODES_HELP = (
-    "Exit codes: 0 ran (whatever the score); 1 `build --check` found drift or `verify` found a "
-    "failed check; 2 usage/configuration error (one line); 3 grader failure."
+    "Exit codes: 0 ran (whatever the score); 1 `build --check` found drift, `verify` found a "
+    "failed check or `lint` found problems; 2 usage/configuration error (one line each); "
+    "3 grader failure."
 )
 
 
@@ -58,6 +60,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="build every assignment")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if student_template/ differs from what build would write")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser(
+        "lint",
+        help="check an assignment statically: assignment.yaml, files, @points, public fixtures",
+        description="Check, in about a second and without running anything: assignment.yaml is "
+        "valid, its files and modules are in the reference, every test has @points(n, part=...) "
+        "with a part of assignment.yaml, every part can earn its points, and no public test asks "
+        "for a hidden-only fixture (reference). One line per problem, as file:line: message; "
+        "exit 1 when there are problems. build and verify run it first.",
+    )
+    p.add_argument("assignment", nargs="?", help="assignment name (or use --all)")
+    p.add_argument("--all", action="store_true", help="lint every assignment")
+    p.set_defaults(func=cmd_lint)
 
     p = sub.add_parser(
         "check",
@@ -173,6 +188,30 @@ def _names(args: argparse.Namespace, project: Any) -> list[str]:
     return [args.assignment]
 
 
+def cmd_lint(args: argparse.Namespace) -> int:
+    """Lint one or all assignments: a line per problem, exit 1 when any was found."""
+    from grader.lint import lint_project
+
+    project = _project(args)
+    ok = True
+    for name in _names(args, project):
+        report = lint_project(project=project, name=name)
+        for problem in report.problems:
+            print(problem)
+        print(report.summary())
+        ok &= report.ok
+    return EXIT_OK if ok else EXIT_CHECK_FAILED
+
+
+def _refuse_unless_linted(project: Any, names: list[str]) -> None:
+    """Lint `names` before `build` or `verify`; problems are a configuration error (exit 2)."""
+    from grader.lint import lint_project
+
+    problems = [str(p) for name in names for p in lint_project(project=project, name=name).problems]
+    if problems:
+        raise UsageError("\n".join(problems))
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Generate (or check) the student templates."""
     from grader.template import build_assignment, find_reference_in_public_tests
@@ -180,7 +219,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     project = _project(args)
     console = _console()
     drift = False
-    for name in _names(args, project):
+    names = _names(args, project)
+    _refuse_unless_linted(project, names)
+    for name in names:
         spec = project.load(name)
         refused = find_reference_in_public_tests(spec.public_tests)
         if refused:
@@ -304,7 +345,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     project = _project(args)
     console = _console()
     all_ok = True
-    for name in _names(args, project):
+    names = _names(args, project)
+    _refuse_unless_linted(project, names)
+    for name in names:
         spec = project.load(name)
         with console.status(f"verifying {name}…") as status:
             report = verify_assignment(
