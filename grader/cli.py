@@ -289,7 +289,7 @@ def _parts(args: argparse.Namespace, spec: Any) -> tuple[str, ...] | None:
     return names
 
 
-def _grade(args: argparse.Namespace, public_only: bool) -> int:
+def _grade(args: argparse.Namespace, public_only: bool, student: bool = False) -> int:
     from grader.runner.session import run_session
     from grader.scorecard import parse_formats, render
 
@@ -318,7 +318,7 @@ def _grade(args: argparse.Namespace, public_only: bool) -> int:
         )
     if args.out is not None:
         args.out.mkdir(exist_ok=True)
-    written = render(result, formats, args.out, console=console)
+    written = render(result, formats, args.out, console=console, student=student)
     for path in written:
         console.print(f"wrote {path}")
     if result.errors:
@@ -327,8 +327,8 @@ def _grade(args: argparse.Namespace, public_only: bool) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Grade with the public tests only."""
-    return _grade(args, public_only=True)
+    """Grade with the public tests only: the student's card."""
+    return _grade(args, public_only=True, student=True)
 
 
 def cmd_grade(args: argparse.Namespace) -> int:

@@ -18,7 +18,14 @@ import pytest
 
 from grader.results import TestResult
 from grader.runner.hostlock import HostGate
-from grader.sandbox.client import Sandbox, StudentError, StudentFailure, StudentTimeout, Submission
+from grader.sandbox.client import (
+    MissingModule,
+    Sandbox,
+    StudentError,
+    StudentFailure,
+    StudentTimeout,
+    Submission,
+)
 from grader.testing import POINTS_MARK
 
 PUBLIC_FORBIDDEN_FIXTURES = frozenset({"reference"})
@@ -356,16 +363,23 @@ class GradingPlugin:
         exc = _unwrap_group(exc)
         notes = [n for n in getattr(exc, "__notes__", []) if isinstance(n, str)]
         example = [n for n in notes if n.startswith(("Falsifying", "Failing test case", "Failing explicit example"))]
-        if example:
+        if example and _input_matters(exc):
             result.falsifying_example = _clean_example("\n".join(example), item)
-        if isinstance(exc, StudentError) and exc.exc_type == "NotImplementedError":
+        if isinstance(exc, StudentFailure) and exc.import_failure:
+            result.message = str(exc)
+            result.traceback = getattr(exc, "traceback", None) or None
+        elif isinstance(exc, StudentError) and exc.exc_type == "NotImplementedError":
             todo = exc.exc_message.removesuffix(": TODO").strip() or exc.what
             result.message = f"TODO not done yet: {todo} (it raised NotImplementedError, called as `{exc.what}`)"
         elif isinstance(exc, StudentError):
             result.message = str(exc)
             result.traceback = exc.traceback or None
-        elif isinstance(exc, StudentFailure | AssertionError):
+        elif isinstance(exc, StudentFailure):
             result.message = str(exc) or "assertion failed"
+        elif isinstance(exc, AssertionError):
+            result.message = plain_assertion(str(exc))
+        elif isinstance(exc, MissingModule):
+            result.message = str(exc)
         elif isinstance(exc, TypeError) and "handle stands for" in str(exc):
             result.message = f"expected data (numbers, arrays, tensors) but got an object from your code: {exc}"
         else:
@@ -397,6 +411,41 @@ class PartScores:
         """True when a finished test of `part` failed."""
         earned, available = self[part]
         return earned < available
+
+
+# Exceptions whose cause is no input of the test: the whole module, or the function, is not there.
+_NO_INPUT_TYPES = frozenset(
+    {"NotImplementedError", "SyntaxError", "IndentationError", "TabError", "ImportError", "ModuleNotFoundError"}
+)
+BARE_ASSERTION = "a check in this test did not hold (its description says what it checks)"
+
+
+def _input_matters(exc: BaseException) -> bool:
+    """False when the failure has nothing to do with the test's input (so no "smallest failing
+    input" is shown): a TODO left, a missing module, a module that failed to import, a
+    refused submission."""
+    if isinstance(exc, SubmissionRefused | MissingModule):
+        return False
+    if isinstance(exc, StudentFailure) and exc.import_failure:
+        return False
+    return not (isinstance(exc, StudentError) and exc.exc_type in _NO_INPUT_TYPES)
+
+
+def plain_assertion(message: str) -> str:
+    """An AssertionError's message without pytest's introspection (`assert False`, `+  where`).
+
+    `assert ok, "the loss did not fall"` fails with "the loss did not fall\nassert False": the
+    message is kept and the rest dropped. A bare `assert x == y` (no message of its own) becomes
+    `BARE_ASSERTION`, a plain sentence: pytest's text shows the test's internals, not the student's.
+    """
+    lines = message.splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.removeprefix("AssertionError: ")
+        if stripped == "assert" or stripped.startswith("assert "):
+            lines = lines[:i]
+            break
+    text = "\n".join(lines).rstrip()
+    return text or BARE_ASSERTION
 
 
 def _part_of(item: pytest.Item) -> str | None:

@@ -160,6 +160,9 @@ def run_session(
             "grader_version": grader.__version__,
             "seed": seed,
             "public_only": public_only,
+            # Each part's points in the whole assignment (a part's max_points is capped at what
+            # the tests that ran are worth: with public_only, at its public tests' points).
+            "full_points": {p.name: float(p.points) for p in spec.parts},
             **({"parts": list(parts)} if parts else {}),
             "hypothesis_max_examples": spec.hypothesis_max_examples,
             "restarts": plugin.restarts,

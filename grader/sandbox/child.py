@@ -178,7 +178,11 @@ def _safe_str(exc: Any) -> str:
 
 
 def student_traceback(exc: BaseException, root: str) -> str:
-    """The exception's traceback, keeping only frames from files under `root`."""
+    """The exception's traceback, keeping only frames from files under `root` (paths relative).
+
+    A SyntaxError's location is in the exception, not in a frame: it is shown as
+    `File "toy.py", line 3`, the line and a caret, with the path relative to `root` too.
+    """
     try:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if _under(f.filename, root)]
         lines = ["Traceback (most recent call last):\n"] if frames else []
@@ -187,15 +191,20 @@ def student_traceback(exc: BaseException, root: str) -> str:
             lines.append(f'  File "{rel}", line {f.lineno}, in {f.name}\n')
             if f.line:
                 lines.append(f"    {f.line.strip()}\n")
-        lines.extend(traceback.format_exception_only(type(exc), exc))
+        te = traceback.TracebackException(type(exc), exc, None, compact=True)
+        if isinstance(exc, SyntaxError) and te.filename and _under(te.filename, root):
+            te.filename = os.path.relpath(te.filename, root)
+        lines.extend(te.format_exception_only())
         return "".join(lines)[-20000:]
     except BaseException:  # noqa: BLE001
         return f"{type(exc).__name__}: <traceback unavailable>"
 
 
 def _under(path: str, root: str) -> bool:
+    """True when `path` is a real file path under `root` (not `<frozen importlib._bootstrap>`,
+    which a relative realpath would place under the working folder)."""
     try:
-        return os.path.realpath(path).startswith(root + os.sep)
+        return os.path.isabs(path) and os.path.realpath(path).startswith(root + os.sep)
     except (OSError, ValueError):
         return False
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -33,11 +34,17 @@ WALL_FACTOR = 3.0  # a call may wait this many times its CPU limit on the wall c
 
 
 class StudentFailure(AssertionError):
-    """Base of the failures that student code causes; the test that met it fails."""
+    """Base of the failures that student code causes; the test that met it fails.
+
+    A failure of importing a module of the submission carries the module's name in
+    `import_failure` (None otherwise): every later test that imports it fails the same way.
+    """
+
+    import_failure: str | None = None
 
 
 class StudentError(StudentFailure):
-    """Student code raised an exception."""
+    """Student code raised an exception; `traceback` shows its own frames only (`clean_traceback`)."""
 
     def __init__(self, what: str, exc_type: str, message: str, traceback: str) -> None:
         self.what, self.exc_type, self.exc_message, self.traceback = what, exc_type, message, traceback
@@ -64,6 +71,10 @@ class StudentCrash(StudentFailure):
 
 class StaleHandle(StudentFailure):
     """A handle from a child that has since been replaced."""
+
+
+class MissingModule(AttributeError):
+    """The submission has no such module (its file is missing): nothing of it could run."""
 
 
 class NotPlainData(TypeError):
@@ -339,10 +350,8 @@ class Sandbox:
         fields: dict[str, Any] = {"_module": name, "_harness": harness}
         try:
             mod = self.request("import", None, fields, label=f"import {name}")
-        except StudentError as exc:
-            self._import_failures[name] = exc
-            raise
-        except StudentCrash as exc:
+        except (StudentError, StudentCrash) as exc:
+            exc.import_failure = name
             self._import_failures[name] = exc
             raise
         self._modules[name] = mod
@@ -436,7 +445,7 @@ class Sandbox:
             exc_type, message = str(err.get("type", "Exception")), str(err.get("message", ""))
             if err.get("codec"):
                 raise NotPlainData(f"`{label}` is not plain data: {message}")
-            tb = str(err.get("traceback", ""))
+            tb = clean_traceback(str(err.get("traceback", "")), self.workdir)
             if exc_type == "SystemExit":
                 raise StudentExit(label, exc_type, f"your code called sys.exit({err.get('exit_code')})", tb)
             if exc_type == "MemoryError":
@@ -577,6 +586,40 @@ class Sandbox:
             return None
 
 
+_FRAME = re.compile(r'^  File "(?P<file>[^"]*)", line \d+')
+
+
+def clean_traceback(text: str, root: Path) -> str:
+    """A child's traceback with only the student's frames, and their paths relative to `root`.
+
+    The child keeps only frames under its root already; this trusted-side pass also drops
+    frames of no real file (`<frozen importlib._bootstrap>`, `<string>`) with their source
+    line, makes paths under `root` (the child's working folder) relative (`toy.py`), and
+    drops the "Traceback (most recent call last):" header when no frame is left under it.
+    """
+    prefixes = {f"{p}{os.sep}" for p in (str(root), os.path.realpath(root)) if p}
+    out: list[str] = []
+    lines = text.splitlines(keepends=True)
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        frame = _FRAME.match(line)
+        if frame and frame.group("file").startswith("<") and ", in " in line:
+            i += 1
+            if i < len(lines) and lines[i].startswith("    ") and not _FRAME.match(lines[i]):
+                i += 1  # the frame's source line
+            continue
+        for prefix in prefixes:
+            line = line.replace(f'"{prefix}', '"')
+        out.append(line)
+        i += 1
+    if out and out[0].startswith("Traceback (most recent call last):") and not any(
+        _FRAME.match(ln) and ", in " in ln for ln in out[1:]
+    ):
+        out = out[1:]
+    return "".join(out)
+
+
 def _fresh(exc: StudentFailure) -> StudentFailure:
     """A new exception like `exc` with no traceback (re-raising one object grows its traceback)."""
     new = exc.__class__.__new__(exc.__class__)
@@ -672,7 +715,7 @@ class Submission:
             raise AttributeError(name)
         root = self.sandbox.staged_dir  # holds only regular files and folders
         if not ((root / f"{name}.py").is_file() or (root / name).is_dir()):
-            raise AttributeError(
+            raise MissingModule(
                 f"the {self.sandbox.fixture_name} submission has no module `{name}` "
                 f"({name}.py is missing from {self.sandbox.submission_dir.name}/)"
             )

@@ -80,11 +80,15 @@ def render(
     formats: list[str],
     out_dir: Path | None,
     console: Console | None = None,
+    *,
+    student: bool = False,
 ) -> list[Path]:
     """Render `result` in each of `formats`; return the paths of the files written.
 
     "terminal" prints to `console` (a new `Console()` when None); the file formats are written
-    into `out_dir` (created if need be), as named in `FILE_NAMES`. Raises ValueError on an
+    into `out_dir` (created if need be), as named in `FILE_NAMES`. `student=True` (the card of
+    `grader check`) keeps the sandbox's internals off the terminal and Markdown cards (one word,
+    "sandboxed", instead; `grader doctor` shows them). Raises ValueError on an
     unknown format, or on a file format with no `out_dir`, before anything is rendered.
     """
     unknown = [f for f in formats if f not in FORMATS]
@@ -102,17 +106,17 @@ def render(
     written: list[Path] = []
     for fmt in wanted:
         if fmt == "terminal":
-            render_terminal(result, console if console is not None else Console())
+            render_terminal(result, console if console is not None else Console(), student=student)
             continue
         assert out_dir is not None
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / FILE_NAMES[fmt]
-        path.write_text(_render_file(result, fmt), encoding="utf-8")
+        path.write_text(_render_file(result, fmt, student), encoding="utf-8")
         written.append(path)
     return written
 
 
-def _render_file(result: GradeResult, fmt: str) -> str:
+def _render_file(result: GradeResult, fmt: str, student: bool = False) -> str:
     if fmt == "json":
         return render_json(result)
     if fmt == "gradescope":
@@ -120,5 +124,5 @@ def _render_file(result: GradeResult, fmt: str) -> str:
     if fmt == "junit":
         return render_junit(result)
     if fmt == "markdown":
-        return render_markdown(result)
+        return render_markdown(result, student=student)
     raise ValueError(f"{fmt!r} is not a file format")

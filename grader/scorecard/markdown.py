@@ -12,12 +12,23 @@ import html
 import re
 
 from grader.results import GradeResult, TestResult
+from grader.scorecard.card import (
+    TracebackOnce,
+    failures_in_order,
+    full_points,
+    part_description,
+    part_of_full,
+    public_only_line,
+    same_traceback_note,
+    sandbox_note,
+)
 from grader.scorecard.intake import intake_summary
 from grader.scorecard.sanitize import (
     Caps,
     TextBudget,
     clean_text,
     fit,
+    format_points,
     format_score,
     format_timings,
     more_line,
@@ -70,20 +81,25 @@ def code_block(s: str, info: str = "text") -> str:
     return f"{fence}{info}\n{body}{fence}"
 
 
-def render_markdown(result: GradeResult, *, show_hidden_details: bool = False) -> str:
+def render_markdown(
+    result: GradeResult, *, show_hidden_details: bool = False, student: bool = False
+) -> str:
     """The scorecard as GitHub-flavoured Markdown.
 
     Failures of hidden tests show no message, example, traceback or output unless
-    `show_hidden_details=True`. The text is at most `MAX_BYTES`, whatever the result holds:
+    `show_hidden_details=True`. Failures of public tests come first; a traceback shared by
+    several tests is shown once; a public-only result says what share of the points its tests
+    hold; `student=True` notes "sandboxed" instead of listing the sandbox's layers. The text is at most `MAX_BYTES`, whatever the result holds:
     failure details share one character budget (first come, first served), and a result too
     big even so is rendered again with less (`sanitize.levels`): shorter fields, then no
     details, then fewer tests listed (the rest counted in one line).
     """
-    return fit(lambda caps: _render(result, caps, show_hidden_details), utf8_size, MAX_BYTES)
+    return fit(lambda caps: _render(result, caps, show_hidden_details, student), utf8_size, MAX_BYTES)
 
 
-def _render(result: GradeResult, caps: Caps, show_hidden_details: bool) -> str:
+def _render(result: GradeResult, caps: Caps, show_hidden_details: bool, student: bool) -> str:
     budget = TextBudget(caps.text)
+    full = full_points(result)
     title = md_inline(result.title or result.assignment, caps.limit(200))
     lines = [f"## {title}: {format_score(result.score, result.max_score)}", ""]
     if result.errors:
@@ -96,23 +112,40 @@ def _render(result: GradeResult, caps: Caps, show_hidden_details: bool) -> str:
             lines += [code_block(clean_text(error, caps.limit(4_000))), ""]
         if len(result.errors) > caps.errors:
             lines += [more_line(len(result.errors) - caps.errors, "grader errors"), ""]
-    lines += ["| Part | Points | Status | Description |", "| --- | ---: | :---: | --- |"]
+    if full:  # public tests only: a column for what each part's public tests hold of it
+        lines += [
+            "| Part | Points | Public tests | Status | Description |",
+            "| --- | ---: | ---: | :---: | --- |",
+        ]
+    else:
+        lines += ["| Part | Points | Status | Description |", "| --- | ---: | :---: | --- |"]
+    blanks = "| | | | |" if full else "| | | |"
     for part in result.parts[: caps.parts]:
+        of_full = f"| {part_of_full(part, full)} " if full else ""
         lines.append(
             f"| {md_inline(part.name, caps.limit(200))} | {format_score(part.points, part.max_points)} "
-            f"| {STATUS_LABELS.get(part.status, md_inline(part.status, 40))} "
-            f"| {md_inline(part.description, caps.limit(500))} |"
+            f"{of_full}| {STATUS_LABELS.get(part.status, md_inline(part.status, 40))} "
+            f"| {md_inline(part_description(part, full, caps.limit(500)), None)} |"
         )
     if len(result.parts) > caps.parts:
-        lines.append(f"| {md_inline(more_line(len(result.parts) - caps.parts, 'parts'))} | | | |")
-    lines.append(f"| **Total** | **{format_score(result.score, result.max_score)}** | | |")
+        lines.append(f"| {md_inline(more_line(len(result.parts) - caps.parts, 'parts'))} {blanks}")
+    if full:
+        whole = sum(full.get(p.name, 0.0) for p in result.parts)
+        total_of_full = f"| {format_points(result.max_score)} of {format_points(whole)} "
+    else:
+        total_of_full = ""
+    lines.append(f"| **Total** | **{format_score(result.score, result.max_score)}** {total_of_full}| | |")
     lines.append("")
-    failures = [t for t in result.tests if t.outcome in ("failed", "error")]
+    covered = public_only_line(result)
+    if covered:
+        lines += [f"**{md_inline(covered, None)}**", ""]
+    failures = failures_in_order(result)
+    once = TracebackOnce()
     if failures:
         lines += [f"### Tests that did not pass ({len(failures)})", ""]
         for test in failures[: caps.tests]:
             details = show_hidden_details or test.visibility != "hidden"
-            lines += _failure(test, details, caps, budget)
+            lines += _failure(test, details, caps, budget, once)
         if len(failures) > caps.tests:
             lines += [md_inline(more_line(len(failures) - caps.tests, "tests"), None), ""]
     skipped = [t for t in result.tests if t.outcome == "skipped"]
@@ -131,7 +164,7 @@ def _render(result: GradeResult, caps: Caps, show_hidden_details: bool) -> str:
     intake = intake_summary(result.metadata)
     if intake:
         lines += [md_inline(intake, None), ""]
-    summary = sandbox_summary(result.metadata)
+    summary = sandbox_note(result.metadata) if student else sandbox_summary(result.metadata)
     if summary:
         lines += [f"<sub>{md_inline(summary)}</sub>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -141,7 +174,9 @@ def _summary_text(s: str, limit: int) -> str:
     return html.escape(" ".join(clean_text(s, limit).split()), quote=True)
 
 
-def _failure(test: TestResult, details: bool, caps: Caps, budget: TextBudget) -> list[str]:
+def _failure(
+    test: TestResult, details: bool, caps: Caps, budget: TextBudget, once: TracebackOnce
+) -> list[str]:
     mark = "✗" if test.outcome == "failed" else "⚠ error:"
     hidden = " (hidden test)" if test.visibility == "hidden" else ""
     summary = (
@@ -166,8 +201,12 @@ def _failure(test: TestResult, details: bool, caps: Caps, budget: TextBudget) ->
             example = budget.take(test.falsifying_example, caps.limit(EXAMPLE_LIMIT))
             out += ["**Smallest failing input**", "", code_block(example, "python"), ""]
         if test.traceback:
-            traceback = budget.take(test.traceback, caps.limit(TRACEBACK_LIMIT))
-            out += ["**Traceback (your code)**", "", code_block(traceback, "pytb"), ""]
+            first = once.seen_in(test)
+            if first is not None:
+                out += [f"**Traceback (your code)**: {md_inline(same_traceback_note(first), None)}", ""]
+            else:
+                traceback = budget.take(test.traceback, caps.limit(TRACEBACK_LIMIT))
+                out += ["**Traceback (your code)**", "", code_block(traceback, "pytb"), ""]
         if test.output:
             output = budget.take(test.output, caps.limit(OUTPUT_LIMIT), tail=True)
             out += ["**Your code printed (last lines)**", "", code_block(output), ""]

@@ -13,10 +13,21 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.results import GradeResult, PartResult, TestResult
+from grader.scorecard.card import (
+    TracebackOnce,
+    failures_in_order,
+    full_points,
+    part_description,
+    part_of_full,
+    public_only_line,
+    same_traceback_note,
+    sandbox_note,
+)
 from grader.scorecard.intake import intake_summary
 from grader.scorecard.sanitize import (
     TextBudget,
     clean_text,
+    format_points,
     format_score,
     format_timings,
     more_line,
@@ -48,22 +59,33 @@ STATUS_MARKS: dict[str, tuple[str, str]] = {
 
 
 def render_terminal(
-    result: GradeResult, console: Console, *, show_hidden_details: bool = True
+    result: GradeResult,
+    console: Console,
+    *,
+    show_hidden_details: bool = True,
+    student: bool = False,
 ) -> None:
     """Print the scorecard of `result` to `console`.
 
     With `show_hidden_details=False`, failures of hidden tests show no message, example,
-    traceback or output. The output is bounded (see `TEXT_BUDGET` and the other caps above):
+    traceback or output. Failures of public tests come first; a traceback that several tests
+    share is shown once. A public-only result says what share of the points its tests hold.
+    `student=True` (`grader check`) notes "sandboxed" where the instructor's card lists the
+    sandbox's layers. The output is bounded (see `TEXT_BUDGET` and the other caps above):
     past them, what is left is counted in one line.
     """
     budget = TextBudget(TEXT_BUDGET)
     if result.errors:
         console.print(_errors_panel(result.errors))
     console.print(_parts_table(result))
-    failures = [t for t in result.tests if t.outcome in ("failed", "error")]
+    covered = public_only_line(result)
+    if covered:
+        console.print(Text(covered, style="bold yellow"))
+    failures = failures_in_order(result)
+    once = TracebackOnce()
     for test in failures[:MAX_PANELS]:
         details = show_hidden_details or test.visibility != "hidden"
-        console.print(_failure_panel(test, show_details=details, budget=budget))
+        console.print(_failure_panel(test, show_details=details, budget=budget, once=once))
     if len(failures) > MAX_PANELS:
         lines = Text("Also did not pass:", style="bold red")
         for test in failures[MAX_PANELS : MAX_PANELS + MAX_NAMED]:
@@ -84,7 +106,7 @@ def render_terminal(
     intake = intake_summary(result.metadata)
     if intake:
         console.print(Text(intake, style="yellow"))
-    summary = sandbox_summary(result.metadata)
+    summary = sandbox_note(result.metadata) if student else sandbox_summary(result.metadata)
     if summary:
         console.print(Text(summary, style="dim"))
     if result.errors:
@@ -128,26 +150,33 @@ def _parts_table(result: GradeResult) -> Table:
         justify="right",
         footer=Text(format_score(result.score, result.max_score), style=_total_style(result)),
     )
+    full = full_points(result)
+    if full:  # public tests only: what each part's public tests hold of its points
+        whole = sum(full.get(p.name, 0.0) for p in result.parts)
+        footer = f"{format_points(result.max_score)} of {format_points(whole)}"
+        table.add_column("Public tests", justify="right", footer=Text(footer, style="dim"))
     table.add_column("", justify="center")
     table.add_column("Description", overflow="fold")
     for part in result.parts[:MAX_PARTS]:
-        table.add_row(*_part_row(part))
+        table.add_row(*_part_row(part, full))
     if len(result.parts) > MAX_PARTS:
-        table.add_row(Text(more_line(len(result.parts) - MAX_PARTS, "parts")), "", "", "")
+        cells = [Text(more_line(len(result.parts) - MAX_PARTS, "parts"))]
+        table.add_row(*cells, *[""] * (len(table.columns) - 1))
     return table
 
 
-def _part_row(part: PartResult) -> tuple[Text, Text, Text, Text]:
+def _part_row(part: PartResult, full: dict[str, float]) -> list[Text]:
     mark, style = STATUS_MARKS.get(part.status, ("?", ""))
-    return (
-        Text(clean_text(part.name, 200)),
-        Text(format_score(part.points, part.max_points)),
-        Text(mark, style=style),
-        Text(clean_text(part.description, 500)),
-    )
+    row = [Text(clean_text(part.name, 200)), Text(format_score(part.points, part.max_points))]
+    if full:
+        row.append(Text(part_of_full(part, full), style="dim"))
+    row += [Text(mark, style=style), Text(part_description(part, full, 500))]
+    return row
 
 
-def _failure_panel(test: TestResult, *, show_details: bool, budget: TextBudget) -> Panel:
+def _failure_panel(
+    test: TestResult, *, show_details: bool, budget: TextBudget, once: TracebackOnce
+) -> Panel:
     items: list[RenderableType] = []
 
     def section(heading: str, body: str, style: str = "") -> None:
@@ -173,7 +202,11 @@ def _failure_panel(test: TestResult, *, show_details: bool, budget: TextBudget) 
                 "cyan",
             )
         if test.traceback:
-            section("Traceback (your code)", budget.take(test.traceback, TRACEBACK_LIMIT), "dim")
+            first = once.seen_in(test)
+            if first is not None:
+                section("Traceback (your code)", same_traceback_note(first), "dim")
+            else:
+                section("Traceback (your code)", budget.take(test.traceback, TRACEBACK_LIMIT), "dim")
         if test.output:
             section(
                 "Your code printed (last lines)",
