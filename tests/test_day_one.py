@@ -1,7 +1,8 @@
 """A new user's first ten minutes, with the real `grader` command on the toy project.
 
-list → check the template → fill in one function → check again → the usual mistakes (an
-empty folder, a bad --out), each with its exit code and the first line of what it prints.
+list → `make demo`'s steps (lint, build, grade the reference and the template) → check the
+template → fill in one function → check again → the usual mistakes (an empty folder, a bad
+--out), each with its exit code and the first line of what it prints.
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ def fill_in(source: str, reference: str, name: str) -> str:
 def test_day_one(tmp_path):
     listed = grader("list", "--names")
     assert listed.returncode == 0 and first_line(listed.stdout) == "toy"
+
+    # What `make demo` does: lint and build the template, grade the reference and the template.
+    linted = grader("lint", "toy")
+    assert linted.returncode == 0 and first_line(linted.stdout).startswith("lint: toy ok")
+    built = grader("build", "--all", "--check")
+    assert built.returncode == 0, built.stdout + built.stderr
+    full = grader("grade", "toy", str(REFERENCE), "--format", "json", "--out", str(tmp_path / "ref"))
+    assert full.returncode == 0, full.stderr
+    assert '"score": 14.0' in (tmp_path / "ref" / "results.json").read_text()
+    zero = grader("grade", "toy", "--submission", str(TEMPLATE))
+    assert zero.returncode == 0 and "0 / 14" in zero.stdout
 
     template = grader("check", "toy", str(TEMPLATE))
     assert template.returncode == 0, template.stderr
