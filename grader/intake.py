@@ -280,11 +280,17 @@ class _Intake:
                     )
         return sorted(names)
 
-    def _enter(self, dir_fd: int, name: str, path: str, out: Path, depth: int) -> None:
+    def _open(self, dir_fd: int, name: str, path: str, flags: int) -> int:
+        """`name` opened without following a link, or -1 with the entry recorded as skipped."""
         try:
-            fd = os.open(name, _OPEN_DIR, dir_fd=dir_fd)
+            return os.open(name, flags, dir_fd=dir_fd)
         except OSError as exc:
             self.skip(path, LINK if exc.errno == errno.ELOOP else f"unreadable ({exc.strerror})")
+            return -1
+
+    def _enter(self, dir_fd: int, name: str, path: str, out: Path, depth: int) -> None:
+        fd = self._open(dir_fd, name, path, _OPEN_DIR)
+        if fd < 0:
             return
         try:
             out.mkdir(mode=0o755)
@@ -294,10 +300,8 @@ class _Intake:
             os.close(fd)
 
     def _file(self, dir_fd: int, name: str, path: str, out: Path) -> None:
-        try:
-            fd = os.open(name, _OPEN_FILE, dir_fd=dir_fd)
-        except OSError as exc:
-            self.skip(path, LINK if exc.errno == errno.ELOOP else f"unreadable ({exc.strerror})")
+        fd = self._open(dir_fd, name, path, _OPEN_FILE)
+        if fd < 0:
             return
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
