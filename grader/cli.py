@@ -382,16 +382,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_data(args: argparse.Namespace) -> int:
     """Write an assignment's synthetic data set."""
-    from grader.data import GENERATORS
+    from grader.runner.data import generator_of
 
     check_out_folder(args.out)
     spec = _project(args).load(args.assignment)
-    gen = spec.data.generator
-    if not gen or gen not in GENERATORS:
-        raise UsageError(f"{spec.name} has no synthetic data generator")
+    if not spec.data.generator:
+        raise UsageError(f"{spec.name} has no synthetic data generator (assignment.yaml: data.generator)")
     seed = spec.data.seed if args.seed is None else args.seed
-    out = GENERATORS[gen](args.out, seed, size=args.size)
-    _console().print(f"wrote the {gen} data set (seed {seed}, {args.size}) to {out}")
+    out = generator_of(spec)(args.out, seed, size=args.size)
+    _console().print(f"wrote the {spec.name} data set (seed {seed}, {args.size}) to {out}")
     return EXIT_OK
 
 

@@ -28,6 +28,10 @@ _PART_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def _dotted(text: str) -> bool:
+    return bool(text) and all(_IDENT.fullmatch(p) for p in text.split("."))
+
+
 # ----------------------------------------------------------------------------------------------
 # Data model
 # ----------------------------------------------------------------------------------------------
@@ -58,18 +62,35 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class DeviceConfig:
+    """A training check's settings on one kind of device (`training.cpu`, `training.cuda`).
+
+    The defaults live here, and only here. Keys other than these three are the assignment's
+    own (a learning rate, a model width) and are kept in `options`.
+    """
+
+    max_epochs: int = 40
+    batch_size: int = 32
+    epoch_seconds: float = 20.0  # the time limit of one epoch's calls (CPU time of the child)
+    options: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+DEVICE_KEYS = ("max_epochs", "batch_size", "epoch_seconds")
+
+
+@dataclass(frozen=True)
 class TrainingSettings:
-    """Settings of the training parts: time budget, metric thresholds, per-device configs."""
+    """Settings of the training checks: time budget, metric thresholds, per-device configs."""
 
     budget_ratio: float = 3.0
     cap_seconds: float = 120.0
     thresholds: dict[str, float] = field(default_factory=dict, hash=False)
-    cpu: dict[str, Any] = field(default_factory=dict, hash=False)
-    cuda: dict[str, Any] = field(default_factory=dict, hash=False)
+    cpu: DeviceConfig = field(default_factory=DeviceConfig)
+    cuda: DeviceConfig | None = None  # None: the CPU settings serve on a GPU too
 
-    def device_config(self, device: str) -> dict[str, Any]:
-        """The config for `device` ("cuda..." gives `cuda`, anything else `cpu`)."""
-        return dict(self.cuda if device.startswith("cuda") else self.cpu)
+    def device_config(self, device: str) -> DeviceConfig:
+        """The config for `device`: `cuda` for "cuda…" when there is one, else `cpu`."""
+        return self.cuda if device.startswith("cuda") and self.cuda is not None else self.cpu
 
 
 @dataclass(frozen=True)
@@ -516,12 +537,23 @@ class _Validator:
             }
         for k in ("cpu", "cuda"):
             if (cnode := self.section(keys, k)) is not None:
-                ckeys = self.open_mapping(cnode, f"training.{k}", "a mapping of config values")
-                kwargs[k] = {
-                    name: self.value(v, f"training.{k}.{name}", "a value")
-                    for name, (_, v) in ckeys.items()
-                }
+                kwargs[k] = self.device(cnode, f"training.{k}")
         return TrainingSettings(**kwargs)
+
+    def device(self, node: Node, key: str) -> DeviceConfig:
+        """`training.cpu` / `training.cuda`: the three known keys checked, others kept."""
+        ckeys = self.open_mapping(node, key, "a mapping of config values")
+        known: dict[str, Any] = {}
+        if "max_epochs" in ckeys:
+            known["max_epochs"] = self.positive_int(ckeys["max_epochs"][1], f"{key}.max_epochs")
+        if "batch_size" in ckeys:
+            known["batch_size"] = self.positive_int(ckeys["batch_size"][1], f"{key}.batch_size")
+        if "epoch_seconds" in ckeys:
+            known["epoch_seconds"] = self.positive_number(ckeys["epoch_seconds"][1], f"{key}.epoch_seconds")
+        options = {
+            name: self.value(v, f"{key}.{name}", "a value") for name, (_, v) in ckeys.items() if name not in DEVICE_KEYS
+        }
+        return DeviceConfig(**known, options=options)
 
     def open_mapping(self, node: Node, key: str, expected: str) -> dict[str, tuple[Node, Node]]:
         """A mapping with any string keys (each once)."""
@@ -542,13 +574,22 @@ class _Validator:
             if "generator" in keys
             else None
         )
-        if generator is not None and not _IDENT.fullmatch(generator):
-            raise self.error(
-                keys["generator"][1],
-                "data.generator",
-                expected="a generator name like 'landmarks'",
-                got=repr(generator),
-            )
+        if generator is not None:
+            module, colon, function = generator.partition(":")
+            if not (colon and _dotted(module) and _IDENT.fullmatch(function)):
+                raise self.error(
+                    keys["generator"][1],
+                    "data.generator",
+                    expected="module:function of the assignment folder, like 'data:generate'",
+                    got=repr(generator),
+                )
+            if not (folder / (module.replace(".", "/") + ".py")).is_file():
+                raise self.error(
+                    keys["generator"][1],
+                    "data.generator",
+                    expected=f"a module of the assignment folder ({module.replace('.', '/')}.py is missing)",
+                    got=repr(generator),
+                )
         seed = self.non_negative_int(keys["seed"][1], "data.seed") if "seed" in keys else 0
         path = self.optional_path(keys, "path", folder)
         seed_file = self.optional_path(keys, "grading_seed_file", folder)

@@ -18,7 +18,6 @@ from grader.checks.modules import (
     verified_state,
 )
 from grader.checks.optim import assert_optimizer_steps, assert_sgd_steps
-from grader.childlib.harness import define
 from grader.sandbox.client import Sandbox, Submission
 
 MOD = '''
@@ -127,8 +126,15 @@ def student(box):
     return Submission(box)
 
 
+def _local_net() -> torch.nn.Module:
+    """The submission's Net, built here from the same source (the test's own text)."""
+    namespace: dict[str, object] = {"__name__": "behaviour_twin"}
+    exec(compile(MOD, "<m.py>", "exec"), namespace)  # noqa: S102 - this test's own source
+    return namespace["Net"]()  # type: ignore[operator]
+
+
 def _definition() -> object:
-    return definition_of(define(MOD, "Net")())
+    return definition_of(_local_net())
 
 
 def test_verified_state_counts_tensors_the_layers_compute_and_learn_with(student):
@@ -153,7 +159,7 @@ def test_tensors_that_do_not_learn_are_not_learnable(student):
 
 def test_a_forward_is_checked_against_a_definition_with_the_graders_tensors(student):
     g = torch.Generator().manual_seed(0)
-    shapes = {k: tuple(v.shape) for k, v in define(MOD, "Net")().state_dict().items()}
+    shapes = {k: tuple(v.shape) for k, v in _local_net().state_dict().items()}
     x = torch.randn(3, 3, 4, 4, generator=g)
     definition = _definition()
     assert_computes(student.m.Net(), definition, random_state(shapes, generator=g), [x], what="Net")
@@ -210,7 +216,7 @@ def test_freezing_is_decided_by_a_step_not_by_reports(student):
 )
 def test_optimizer_steps_tell_optimizers_and_settings_apart(student, factory, kwargs, ok):
     g = torch.Generator().manual_seed(0)
-    local = define(MOD, "Net")()
+    local = _local_net()
     shapes = {k: tuple(v.shape) for k, v in local.state_dict().items()}
     model = student.m.Net()
     optimizer = getattr(student.m, factory)(model, **kwargs)

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from grader.data import GENERATORS
 from grader.runner import data as rdata
 from grader.runner.data import (
     GRADING_SEED_ENV,
     HeldOutError,
+    generator_of,
     grading_seed,
     heldout_data_dir,
     resolve_data_dir,
@@ -92,7 +92,7 @@ def test_heldout_val_is_not_the_public_one_nor_what_the_public_generator_makes(
     assert not set(held_val) & set(public_all), "held-out images appear in the public data set"
 
     # What a student can do: run the public generator with the public seed.
-    regen = GENERATORS[spec.data.generator](tmp_path / "regen", spec.data.seed)
+    regen = generator_of(spec)(tmp_path / "regen", spec.data.seed)
     regen_all = _image_digests(regen, _rows(regen))
     assert not set(held_val) & set(regen_all), "the public generator makes held-out images"
     by_name = {r["filename"]: r for r in _rows(regen)}
@@ -204,7 +204,6 @@ def test_the_spec_reads_grading_seed_file(tmp_path: Path) -> None:
             parts:
               - {name: basics, points: 2}
             data:
-              generator: landmarks
               grading_seed_file: secret/seed
             """
         )
@@ -226,10 +225,11 @@ MAX_FILE_BYTES = 1 << 20  # larger files are skipped (a labels file is small)
 READ_BYTES = 1 << 16
 
 
-def _roots():
-    """Where to start: "/", every path the environment, sys.path and the mounts name, common
-    folders, and all their ancestors (under Landlock, "/" itself cannot be listed)."""
-    roots = ["/", "/tmp", "/var/tmp", "/root", "/home", "/srv", "/opt", "/mnt", "/work",
+def _roots(known):
+    """Where to start: the paths it was handed, "/", every path the environment, sys.path and
+    the mounts name, common folders, and all their ancestors (under Landlock, "/" itself
+    cannot be listed)."""
+    roots = [*known, "/", "/tmp", "/var/tmp", "/root", "/home", "/srv", "/opt", "/mnt", "/work",
              "/var", "/etc", os.getcwd(), os.path.expanduser("~")]
     for value in os.environ.values():
         roots += [p for p in value.split(os.pathsep) if p.startswith("/")]
@@ -250,7 +250,7 @@ def _roots():
     return list(dict.fromkeys(out))
 
 
-def scan(needles):
+def scan(needles, known=()):
     needles = [n.encode() for n in needles]
     found = {}
     seen = set()
@@ -267,7 +267,7 @@ def scan(needles):
                 check(name, f.read())
         except OSError:
             pass
-    for root in _roots():
+    for root in _roots(known):
         if root.startswith(SKIP) or stats["files"] >= MAX_FILES:
             continue
         try:
@@ -322,7 +322,7 @@ def _chunk(d: Path, first: int, n: int = 3) -> str:
 def test_a_child_reading_every_file_it_can_finds_no_heldout_label(
     spec: Any, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A real sandbox, with GRADER_DATA as the plugin sets it, walks all it can read.
+    """A real sandbox, with the data folder as the plugin gives it, walks all it can read.
 
     The mount namespace is switched off, so that Landlock alone must keep the held-out set out
     of reach (the default cache, ~/.cache/grader, lies under no folder that a mount hides).
@@ -349,7 +349,8 @@ def test_a_child_reading_every_file_it_can_finds_no_heldout_label(
     sb = plugin.student_sandbox()  # the plugin's own sandbox: env, limits, data folder
     sb.call_seconds = 300.0
     try:
-        got = Submission(sb).walker.scan(list(needles.values()))
+        # The data folder's path, as a test hands it to student code that loads data.
+        got = Submission(sb).walker.scan(list(needles.values()), [str(public)])
         layers = {layer["name"]: layer["active"] for layer in sb.layers}
     finally:
         plugin.close()
@@ -359,7 +360,7 @@ def test_a_child_reading_every_file_it_can_finds_no_heldout_label(
     assert found["public csv"] == str(public / "landmarks.csv"), "the walk must find public data"
     leaked = {k: v for k, v in found.items() if v is not None and k != "public csv"}
     assert leaked == {}, f"the child reached held-out data: {leaked}"
-    assert got["env"].get("GRADER_DATA") == str(public)
+    assert "GRADER_DATA" not in got["env"]  # the data folder is a parameter of the sandbox
     assert GRADING_SEED_ENV not in got["env"]
     assert not any(str(seed) in v for v in got["env"].values())
     assert got["files"] > 1000, "the walk read too little to mean anything"

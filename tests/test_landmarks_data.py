@@ -21,10 +21,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from grader.data import GENERATORS
-from grader.data import landmarks as gen
+from grader.runner import packages
+from grader.runner.data import generator_of
+from grader.spec import Project
 
-REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "landmarks"
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "reference" / "landmarks"
+SPEC = Project.discover(ROOT).load("landmarks")
+gen = packages.import_from(SPEC, "data")  # assignments/landmarks/data.py
 # the course's flat module names that the reference solution imports
 _REFERENCE_MODULES = (
     "config",
@@ -64,8 +68,10 @@ def _load(d: Path, name: str) -> np.ndarray:
 # --------------------------------------------------------------------------- layout
 
 
-def test_registered() -> None:
-    assert GENERATORS["landmarks"] is gen.generate
+def test_the_assignment_names_its_own_generator() -> None:
+    assert SPEC.data.generator == "data:generate"
+    assert generator_of(SPEC) is gen.generate
+    assert gen.__name__ == "assignments.landmarks.data"
 
 
 def test_csv_columns_and_files(data_dir: Path) -> None:
@@ -121,10 +127,13 @@ def test_different_seed_differs(data_dir: Path, tmp_path: Path) -> None:
 
 
 def test_command_line(tmp_path: Path) -> None:
-    assert gen.main(["--out", str(tmp_path / "cli"), "--seed", "3", "--size", "small"]) == 0
+    from grader.cli import main
+
+    assert main(["data", "landmarks", "--out", str(tmp_path / "cli"), "--seed", "3", "--size", "small"]) == 0
     assert len(_rows(tmp_path / "cli")) == 800
+    assert _digest(tmp_path / "cli") == _digest(gen.generate(tmp_path / "direct", seed=3))
     with pytest.raises(SystemExit):
-        gen.main(["--out", str(tmp_path / "bad"), "--size", "huge"])
+        main(["data", "landmarks", "--out", str(tmp_path / "bad"), "--size", "huge"])
 
 
 # --------------------------------------------------------------------------- fairness

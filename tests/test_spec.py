@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from grader.spec import (
     AssignmentSpec,
     DataSettings,
+    DeviceConfig,
     Limits,
     Part,
     Project,
@@ -53,10 +54,10 @@ training:
   budget_ratio: 2.5
   cap_seconds: 90
   thresholds: {val_auroc: 0.75, val_acc: 1}
-  cpu: {epochs: 5, batch_size: 32}
-  cuda: {epochs: 20, batch_size: 64, amp: true}
+  cpu: {max_epochs: 5, batch_size: 32}
+  cuda: {max_epochs: 20, batch_size: 64, amp: true}
 data:
-  generator: landmarks
+  generator: data:generate
   seed: 7
   path: ../../data/landmarks
 """
@@ -78,6 +79,7 @@ def write(root: Path, text: str, name: str = "toy") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "assignment.yaml"
     path.write_text(textwrap.dedent(text), encoding="utf-8")
+    (folder / "data.py").write_text("def generate(out, seed, *, size='small'):\n    return out\n")
     return path
 
 
@@ -129,10 +131,10 @@ def test_full_file_loads_every_field(tmp_path: Path) -> None:
         budget_ratio=2.5,
         cap_seconds=90.0,
         thresholds={"val_auroc": 0.75, "val_acc": 1.0},
-        cpu={"epochs": 5, "batch_size": 32},
-        cuda={"epochs": 20, "batch_size": 64, "amp": True},
+        cpu=DeviceConfig(max_epochs=5, batch_size=32),
+        cuda=DeviceConfig(max_epochs=20, batch_size=64, options={"amp": True}),
     )
-    assert spec.data.generator == "landmarks"
+    assert spec.data.generator == "data:generate"
     assert spec.data.seed == 7
     assert spec.data.path == folder.resolve() / "../../data/landmarks"
     root = tmp_path.resolve()
@@ -151,7 +153,7 @@ def test_minimal_file_gets_the_defaults(tmp_path: Path) -> None:
     assert spec.hidden_tests == folder / "tests" / "hidden"
     assert spec.limits == Limits() == Limits(10.0, 60.0, 900.0, 4096.0)
     assert spec.hypothesis_max_examples == 30
-    assert spec.training == TrainingSettings(3.0, 120.0, {}, {}, {})
+    assert spec.training == TrainingSettings(3.0, 120.0, {}, DeviceConfig(), None)
     assert spec.data == DataSettings(generator=None, seed=0, path=None)
     assert spec.parts == (Part("basics", 2.0, ""),)
     assert spec.max_score == 2.0
@@ -205,10 +207,23 @@ def test_project_root_override_and_absolute_data_path(tmp_path: Path) -> None:
 
 def test_yaml_merge_keys_are_understood(tmp_path: Path) -> None:
     text = (
-        MINIMAL + "training:\n  cpu: &base {epochs: 5, lr: 0.1}\n  cuda: {<<: *base, epochs: 9}\n"
+        MINIMAL + "training:\n  cpu: &base {max_epochs: 5, lr: 0.1}\n  cuda: {<<: *base, max_epochs: 9}\n"
     )
     spec = load_spec(write(tmp_path, text))
-    assert spec.training.cuda == {"epochs": 9, "lr": 0.1}
+    assert spec.training.cuda == DeviceConfig(max_epochs=9, options={"lr": 0.1})
+    assert spec.training.cpu == DeviceConfig(max_epochs=5, options={"lr": 0.1})
+
+
+def test_device_settings_have_one_set_of_defaults(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, MINIMAL + "training:\n  cpu: {batch_size: 8}\n"))
+    assert spec.training.device_config("cpu") == DeviceConfig(batch_size=8)
+    assert spec.training.device_config("cuda:0") == spec.training.cpu  # no cuda section: the CPU's
+    assert DeviceConfig().max_epochs == 40 and DeviceConfig().epoch_seconds == 20.0
+
+
+def test_a_device_setting_of_the_wrong_type_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="training.cuda.max_epochs"):
+        load_spec(write(tmp_path, MINIMAL + "training:\n  cuda: {max_epochs: 2.5}\n"))
 
 
 def test_specs_with_dict_fields_still_hash(tmp_path: Path) -> None:
@@ -462,7 +477,7 @@ ERROR_CASES: list[tuple[str, str, str | None, int | None, str]] = [
     ),
     (
         "cpu-list",
-        replace_line(FULL, "  cpu: {epochs: 5, batch_size: 32}", "  cpu: [5, 32]"),
+        replace_line(FULL, "  cpu: {max_epochs: 5, batch_size: 32}", "  cpu: [5, 32]"),
         "training.cpu",
         26,
         "expected a mapping of config values, got a list",
@@ -483,7 +498,7 @@ ERROR_CASES: list[tuple[str, str, str | None, int | None, str]] = [
     ),
     (
         "generator-number",
-        replace_line(FULL, "  generator: landmarks", "  generator: 5"),
+        replace_line(FULL, "  generator: data:generate", "  generator: 5"),
         "data.generator",
         29,
         "expected a non-empty string or null, got 5",

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -263,3 +265,35 @@ def verified_state(
                 sub, layer, definition, [(x, g)], lr=lr, probes=[torch.randn(x.shape, generator=generator)], what=label
             )
     return state
+
+
+def init_tolerance(n: int, *, z: float = 5.0) -> float:
+    """The relative tolerance on the root-mean-square of `n` N(0, σ²) draws: `z` standard errors.
+
+    The RMS of n independent draws estimates σ with a relative standard error of about
+    1/√(2n); `z` = 5 makes a false failure about a one-in-a-million event.
+    """
+    return z / math.sqrt(2 * max(n, 1))
+
+
+def assert_init_statistics(
+    samples: Mapping[str, Sequence[torch.Tensor]],
+    sigma: Mapping[str, float],
+    *,
+    z: float = 5.0,
+    what: str = "the model",
+) -> None:
+    """Each named weight, pooled over `samples[name]` (fresh models' tensors, by value), has
+    mean ≈ 0 and root-mean-square ≈ `sigma[name]`, within tolerances derived from the count.
+
+    Use it with tensors from `verified_state` (each shown to be used by its layer), so the
+    statistics are those of the weights the model computes with.
+    """
+    for name, s in sigma.items():
+        if name not in samples or not samples[name]:
+            raise AssertionError(f"{what} has no parameter `{name}` (parameters: {sorted(samples)})")
+        w = torch.cat([torch.as_tensor(t).detach().double().reshape(-1) for t in samples[name]]).numpy()
+        rms = float(np.sqrt(np.mean(w**2)))
+        pooled = f"pooled over {len(samples[name])} models, {w.size:,} values"
+        assert_close(rms, s, rtol=init_tolerance(w.size, z=z), what=f"root-mean-square of {name} after initialisation (σ; {pooled})")
+        assert_close(float(w.mean()), 0.0, atol=z * s / math.sqrt(w.size) + 1e-12, what=f"mean of {name} after initialisation ({pooled})")

@@ -197,15 +197,31 @@ def module_types(model: nn.Module) -> dict[str, str]:
     return {name: type(m).__name__ for name, m in model.named_modules() if name}
 
 
-def define(source: str, name: str) -> Any:
-    """Run trusted source text sent by the grader (e.g. a stand-in) and return `name` from it.
+class Recording(nn.Module):
+    """A criterion that keeps every scalar loss it returns (a training check's step hints)."""
 
-    Used when a training check replaces a piece that already lost points in its own part;
-    the text comes from the grader's hidden tests, so students never see it beforehand.
-    """
-    namespace: dict[str, Any] = {"__name__": "grader_standin"}
-    exec(compile(source, "<grader stand-in>", "exec"), namespace)  # noqa: S102 - grader's own text
-    return namespace[name]
+    def __init__(self, inner: Any) -> None:
+        super().__init__()
+        self.inner = inner
+        self.losses: list[torch.Tensor] = []
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The inner criterion's loss, remembered."""
+        loss = self.inner(*args, **kwargs)
+        if isinstance(loss, torch.Tensor) and loss.dim() == 0:
+            self.losses.append(loss.detach())
+        return loss
+
+
+def recording(criterion: Any) -> Recording:
+    """`criterion` wrapped so that the losses of each step are kept (see `take_losses`)."""
+    return Recording(criterion)
+
+
+def take_losses(recorder: Recording) -> list[float]:
+    """The losses recorded since the last call, as floats; the record is emptied."""
+    losses, recorder.losses = recorder.losses, []
+    return torch.stack(losses).double().cpu().tolist() if losses else []
 
 
 def type_name(obj: Any) -> str:

@@ -2,8 +2,8 @@
 
 Two data sets per assignment with a generator:
 
-- the *public* one (`resolve_data_dir`), from `data.seed`: the child reads it (GRADER_DATA),
-  and students can regenerate it with the same generator and seed;
+- the *public* one (`resolve_data_dir`), from `data.seed`: the child may read it (tests
+  hand its path to student code), and students can regenerate it with the same generator and seed;
 - the *held-out* one (`heldout_data_dir`), from the grading seed that students do not have:
   its validation partition decides training thresholds. It lives in a 0700 folder of the cache
   whose name is a hash, outside every path the sandboxed child may read, and the seed never
@@ -19,6 +19,7 @@ import secrets
 import shutil
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,24 +38,39 @@ def cache_root() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "grader"
 
 
-def cached_path(generator: str, seed: int, *, size: str = SMALL) -> Path:
-    """Where `generate_cached` keeps the public data set `generator` for `seed`."""
-    return cache_root() / "data" / f"{generator}-{size}-seed{seed}"
+def generator_of(spec: Any) -> Callable[..., Any]:
+    """The assignment's data generator: `data.generator` ("module:function") of its folder."""
+    from grader.runner import packages
+
+    if not spec.data.generator:
+        raise KeyError(f"{spec.name} has no data generator (assignment.yaml: data.generator)")
+    return packages.import_from(spec, spec.data.generator)
 
 
-def _generate_once(target: Path, generator: str, seed: int, size: str, mode: int) -> Path:
+def generator_key(spec: Any) -> str:
+    """The assignment's name and a digest of its generator's file: a new file, new data."""
+    if not spec.data.generator:
+        raise KeyError(f"{spec.name} has no data generator (assignment.yaml: data.generator)")
+    module = spec.data.generator.partition(":")[0]
+    source = Path(spec.root) / (module.replace(".", "/") + ".py")
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    return f"{spec.name}-{digest}"
+
+
+def cached_path(spec: Any, seed: int, *, size: str = SMALL) -> Path:
+    """Where `generate_cached` keeps `spec`'s public data set for `seed`."""
+    return cache_root() / "data" / f"{generator_key(spec)}-{size}-seed{seed}"
+
+
+def _generate_once(target: Path, spec: Any, seed: int, size: str, mode: int) -> Path:
     """Generate into `target` atomically (a temporary sibling renamed), unless it is complete."""
-    from grader.data import GENERATORS
-
-    if generator not in GENERATORS:
-        known = ", ".join(sorted(GENERATORS)) or "none"
-        raise KeyError(f"unknown data generator {generator!r} (known: {known})")
     if (target / ".complete").exists():
         return target
+    generate = generator_of(spec)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{generator}-", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}-", dir=target.parent))
     try:
-        GENERATORS[generator](tmp, seed, size=size)
+        generate(tmp, seed, size=size)
         (tmp / ".complete").write_text("ok\n")
         tmp.chmod(mode)
         try:
@@ -67,10 +83,11 @@ def _generate_once(target: Path, generator: str, seed: int, size: str, mode: int
     return target
 
 
-def generate_cached(generator: str, seed: int, *, size: str = SMALL) -> Path:
-    """The synthetic data set `generator` for `seed`, generated once and then reused."""
+def generate_cached(spec: Any, seed: int | None = None, *, size: str = SMALL) -> Path:
+    """`spec`'s synthetic data set for `seed` (default `data.seed`), generated once, then reused."""
+    seed = spec.data.seed if seed is None else seed
     # 0755: mkdtemp's 0700 would keep a sandbox slot uid from reading it.
-    return _generate_once(cached_path(generator, seed, size=size), generator, seed, size, 0o755)
+    return _generate_once(cached_path(spec, seed, size=size), spec, seed, size, 0o755)
 
 
 def resolve_data_dir(spec: Any, override: Path | None = None) -> Path | None:
@@ -83,7 +100,7 @@ def resolve_data_dir(spec: Any, override: Path | None = None) -> Path | None:
     if spec.data.path is not None:
         return Path(spec.data.path).resolve()
     if spec.data.generator:
-        return generate_cached(spec.data.generator, spec.data.seed)
+        return generate_cached(spec)
     return None
 
 
@@ -156,9 +173,9 @@ def grading_seed(spec: Any) -> int:
 # --------------------------------------------------------------------------- the held-out set
 
 
-def heldout_path(generator: str, seed: int, *, size: str = SMALL) -> Path:
+def heldout_path(spec: Any, seed: int, *, size: str = SMALL) -> Path:
     """Where the held-out data set for `seed` is cached: a hashed name that hides the seed."""
-    digest = hashlib.sha256(f"grader-heldout\0{generator}\0{size}\0{seed}".encode()).hexdigest()
+    digest = hashlib.sha256(f"grader-heldout\0{generator_key(spec)}\0{size}\0{seed}".encode()).hexdigest()
     return cache_root() / "heldout" / digest[:32]
 
 
@@ -178,7 +195,7 @@ def child_readable(path: Path, data_dir: Path | None) -> str | None:
 def _uses_generated_data(spec: Any, data_dir: Path) -> bool:
     if spec.data.path is not None or not spec.data.generator:
         return False
-    public = cached_path(spec.data.generator, spec.data.seed)
+    public = cached_path(spec, spec.data.seed)
     return os.path.realpath(data_dir) == os.path.realpath(public)
 
 
@@ -206,7 +223,7 @@ def heldout_data_dir(spec: Any, data_dir: Path) -> Path:
             f"the grading seed equals the public data.seed {spec.data.seed}: pick another one"
         )
     refuse_readable("grading seed file", source)
-    target = heldout_path(spec.data.generator, seed)
+    target = heldout_path(spec, seed)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.parent.chmod(0o700)
-    return _generate_once(target, spec.data.generator, seed, SMALL, 0o700)
+    return _generate_once(target, spec, seed, SMALL, 0o700)

@@ -7,6 +7,7 @@ fixture (a sandboxed child); the reference solution through `reference` (a secon
 from __future__ import annotations
 
 import hashlib
+import importlib
 import inspect
 import random
 import time
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 from grader.results import TestResult
+from grader.runner import packages
 from grader.runner.hostlock import HostGate
 from grader.sandbox.client import (
     MissingModule,
@@ -29,6 +31,8 @@ from grader.sandbox.client import (
 from grader.testing import POINTS_MARK
 
 PUBLIC_FORBIDDEN_FIXTURES = frozenset({"reference"})
+# Set on the function of a fixture made by a training check: tests that use it run last.
+TRAINING_CHECK_ATTR = "__grader_training_check__"
 
 
 class ConfigError(Exception):
@@ -94,9 +98,6 @@ class GradingPlugin:
         self._explained: set[str] = set()
 
     # --- sandboxes ----------------------------------------------------------------------
-    def _env(self) -> dict[str, str]:
-        return {"GRADER_DATA": str(self.data_dir_path)} if self.data_dir_path else {}
-
     def student_sandbox(self) -> Sandbox:
         """The submission's sandbox, created on first use."""
         if self._student is None:
@@ -105,7 +106,7 @@ class GradingPlugin:
                 fixture_name="student",
                 staged=True,
                 call_seconds=self.assignment.limits.call_seconds,
-                env=self._env(),
+                data_dir=self.data_dir_path,
                 threads=self.threads,
                 memory_bytes=int(self.assignment.limits.memory_mb * 1024 * 1024),
                 disk_bytes=int(self.assignment.limits.disk_mb * 1024 * 1024),
@@ -120,7 +121,7 @@ class GradingPlugin:
                 self.assignment.reference_dir,
                 fixture_name="reference",
                 call_seconds=max(60.0, self.assignment.limits.call_seconds * 10),
-                env=self._env(),
+                data_dir=self.data_dir_path,
                 threads=self.threads,
             )
         return self._reference
@@ -264,6 +265,13 @@ class GradingPlugin:
         if "reference" in names:
             self.reference_sandbox().seed(seed)
 
+    def pytest_pycollect_makemodule(self, module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+        """Test files are modules of the assignment's package (grader/runner/packages.py)."""
+        name = packages.module_name_for(self.assignment, module_path)
+        if name is None:
+            return None
+        return _AssignmentModule.from_parent(parent, path=module_path, module_name=name)
+
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{POINTS_MARK}(n, part): points of a grading test")
 
@@ -301,8 +309,9 @@ class GradingPlugin:
             if dropped:
                 items[:] = [it for it in items if _part_of(it) in wanted]
                 config.hook.pytest_deselected(items=dropped)
-        # Training checks last (stable order otherwise): they may depend on earlier parts.
-        items.sort(key=lambda it: _part_of(it) == LAST_PART)
+        # Training checks last (stable order otherwise): they may use stand-ins for pieces
+        # whose own parts lost points, so those parts must have run.
+        items.sort(key=_is_training_check)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -389,7 +398,6 @@ class GradingPlugin:
         result.bound_texts()  # student values can make any of these huge
 
 
-LAST_PART = "training"
 MAX_RETRIES = 3  # tests of one grading that may run again after a wall-clock time-out
 
 
@@ -446,6 +454,36 @@ def plain_assertion(message: str) -> str:
             break
     text = "\n".join(lines).rstrip()
     return text or BARE_ASSERTION
+
+
+def _is_training_check(item: pytest.Item) -> bool:
+    """Whether `item` uses a fixture made by a training check (grader.checks.training)."""
+    manager = item.session._fixturemanager
+    for name in getattr(item, "fixturenames", ()):
+        for fixturedef in manager.getfixturedefs(name, item) or ():
+            if getattr(fixturedef.func, TRAINING_CHECK_ATTR, False):
+                return True
+    return False
+
+
+class _AssignmentModule(pytest.Module):
+    """A test file imported by its name in the assignment's package (not by pytest's rules)."""
+
+    def __init__(self, *args: Any, module_name: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.module_name = module_name
+
+    def _getobj(self) -> Any:
+        try:
+            mod = importlib.import_module(self.module_name)
+        except SyntaxError as exc:
+            raise self.CollectError(f"{self.path}:{exc.lineno}: {exc.msg}") from exc
+        except ImportError as exc:
+            raise self.CollectError(f"ImportError while importing test module {self.path}: {exc}") from exc
+        except pytest.skip.Exception as exc:
+            raise self.CollectError(f"{self.path}: pytest.skip at module level is not supported here") from exc
+        self.config.pluginmanager.consider_module(mod)
+        return mod
 
 
 def _part_of(item: pytest.Item) -> str | None:

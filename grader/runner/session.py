@@ -30,6 +30,7 @@ from grader.intake import (
     submission_kind,
 )
 from grader.results import GradeResult, PartResult, score_parts
+from grader.runner import packages
 from grader.runner.data import resolve_data_dir
 from grader.runner.plugin import ConfigError, GradingPlugin
 from grader.sandbox.layers import sandbox_metadata
@@ -85,6 +86,9 @@ def run_session(
     paths = [str(p) for p in paths if Path(p).is_dir()]
     if not paths:
         raise ConfigError(f"{spec.name}: no test folders found ({spec.public_tests}, {spec.hidden_tests})")
+    # The assignment's folder as a fresh package (grader/runner/packages.py): its data
+    # generator, helpers and test modules are imported from there, by that name.
+    packages.register(spec)
     staging = Path(tempfile.mkdtemp(prefix="grader-intake-"))
     try:
         staged, intake, refused = _stage(submission_dir, staging, intake_limits)
@@ -118,14 +122,10 @@ def run_session(
     if keyword:
         args += ["-k", keyword]
     sink = io.StringIO()
-    # Test folders on sys.path, so tests can import helper modules that sit beside them.
-    saved_path = list(sys.path)
-    sys.path[:0] = [p for p in paths if p not in sys.path]
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             code = pytest.main(args, plugins=[plugin])
     finally:
-        sys.path[:] = saved_path
         plugin.close()
         shutil.rmtree(staging, ignore_errors=True)
     if plugin.config_errors:

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -181,6 +182,7 @@ class Sandbox:
         threads: int = 1,
         memory_bytes: int | None = None,
         disk_bytes: int | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self.submission_dir = Path(submission_dir).resolve()
         if not self.submission_dir.exists():
@@ -192,6 +194,8 @@ class Sandbox:
         self._test_received = 0
         self.wall_factor = wall_factor
         self.extra_env = dict(env or {})
+        # A data folder the child may read (read-only); tests hand its path to student code.
+        self.data_dir = Path(data_dir).resolve() if data_dir is not None else None
         self.threads = threads
         self.memory_bytes = memory_bytes
         self.disk_bytes = disk_bytes
@@ -226,6 +230,7 @@ class Sandbox:
         self._test_seed: int | None = None
         self._import_failures: dict[str, StudentFailure] = {}
         self._modules: dict[str, Handle] = {}
+        self._shipped: dict[str, Handle] = {}
         self.workdir = self._tmp / "work"
 
     # --- life cycle ---------------------------------------------------------------------
@@ -252,6 +257,7 @@ class Sandbox:
                 tmp_root=self._tmp,
                 threads=self.threads,
                 extra_env=self.extra_env,
+                data_dir=self.data_dir,
                 output_file=self._output_file,
                 output_limit=OUTPUT_LIMIT,
                 memory_bytes=self.memory_bytes,
@@ -266,6 +272,7 @@ class Sandbox:
         self._proc = launched.proc
         self._to_child, self._from_child = launched.to_child, launched.from_child
         self._modules = {}
+        self._shipped = {}
         self._pending_seed = self._test_seed
 
     def stop(self) -> None:
@@ -356,6 +363,29 @@ class Sandbox:
             raise
         self._modules[name] = mod
         return mod
+
+    def ship(self, module: types.ModuleType) -> Handle:
+        """The module `module` (a file of the assignment, trusted) loaded in the child too.
+
+        The child runs the file's source as a module of the same name; the trusted process
+        has imported the same file, so both sides build their objects from one definition.
+        It is sent again after a restart; the child runs it once per process.
+        """
+        name = module.__name__
+        file = getattr(module, "__file__", None)
+        if not file:
+            raise ValueError(f"{name} has no source file to load in the child")
+        cached = self._shipped.get(name)
+        if cached is not None and cached._gen == self.generation and self.alive:
+            return cached
+        if self._poisoned is not None:
+            raise _fresh(self._poisoned)
+        source = Path(file).read_text(encoding="utf-8")
+        # The child sees the file's name, not where the grader keeps it.
+        fields = {"_module": name, "_source": source, "_file": f"<grader: {Path(file).name}>"}
+        handle = self.request("ship", None, fields, label=f"load {name.rpartition('.')[2]}")
+        self._shipped[name] = handle
+        return handle
 
     def value(self, handle: Handle) -> Any:
         """The by-value copy of the object behind `handle`."""
@@ -705,7 +735,7 @@ def _describe_exit(code: int | None) -> str:
 class Submission:
     """What tests see as `student` / `reference`: modules by attribute, plus helpers."""
 
-    _RESERVED = frozenset({"value", "time_limit", "harness", "output", "sandbox"})
+    _RESERVED = frozenset({"value", "time_limit", "harness", "output", "sandbox", "ship"})
 
     def __init__(self, sandbox: Sandbox) -> None:
         object.__setattr__(self, "sandbox", sandbox)
@@ -729,6 +759,17 @@ class Submission:
         h = self.sandbox.import_module("harness", harness=True)
         object.__setattr__(h, "_label", "harness")
         return h
+
+    def ship(self, module: types.ModuleType) -> Handle:
+        """A file of the assignment (a tiny network, a stand-in), loaded in this child.
+
+        `module` is the file as the test imported it (`from . import standins`); the handle
+        returned is the same file's module inside the child, so `student.ship(nets).Net()`
+        and `nets.Net()` are twins built from one definition.
+        """
+        handle = self.sandbox.ship(module)
+        object.__setattr__(handle, "_label", module.__name__.rpartition(".")[2])
+        return handle
 
     def value(self, handle: Any) -> Any:
         """The by-value copy of what `handle` stands for."""

@@ -183,6 +183,7 @@ def launch(
     threads: int,
     extra_env: dict[str, str],
     output_file: Path,
+    data_dir: Path | None = None,
     output_limit: int,
     memory_bytes: int | None = None,
     disk_bytes: int | None = None,
@@ -190,9 +191,9 @@ def launch(
     """Start a sandboxed child for `workdir` and wait until it is ready to serve requests.
 
     `memory_bytes` and `disk_bytes` (what it may write in its working folder): None takes
-    the default of `Limits`."""
+    the default of `Limits`. `data_dir`: a folder the child may read (read-only)."""
     t0 = time.perf_counter()
-    data = extra_env.get("GRADER_DATA")
+    data = str(data_dir) if data_dir is not None else None
     policy, slot, group = _policy(workdir, tmp_root, data, memory_bytes, disk_bytes)
     env = {**base_env(workdir, threads), **extra_env}
     sink = OutputSink(output_file, output_limit)

@@ -2,7 +2,6 @@
 
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from hypothesis import example, given, settings
@@ -10,12 +9,13 @@ from hypothesis import strategies as st
 
 from grader.checks.modules import (
     assert_computes,
+    assert_init_statistics,
     assert_shapes,
     random_state,
     state_of,
     verified_state,
 )
-from grader.testing import assert_close, points
+from grader.testing import points
 
 # σ of each weight tensor: conv 1/√(5·5·C_in), fully connected 1/√fan_in.
 SIGMA = {
@@ -24,16 +24,11 @@ SIGMA = {
     "conv3.weight": 1 / math.sqrt(5 * 5 * 64),
 }
 FC_SIGMA = 1 / math.sqrt(32)
-INITS = 8  # models built per class; their weights are pooled per layer
-# Relative tolerance on the pooled root-mean-square of a layer's weights. With ≥ 512 pooled
-# weights the sampling error of the estimate is ≤ 3.2 % (1/√(2n)); the tolerances are
-# ≥ 4.5 such errors wide, while a wrong rule (e.g. σ = 1/√(5·5·fan_in) for the fc layer,
-# 5× too small) misses by far more.
-RTOL = {"conv1.weight": 0.08, "conv2.weight": 0.05, "conv3.weight": 0.05, "fc": 0.15}
+INITS = 8  # models built per class; their weights are pooled per layer (tolerances from the count)
 
 
 def _check_init(student, cls, cls_name: str, fc_name: str) -> None:
-    pooled: dict[str, list[np.ndarray]] = {}
+    pooled: dict[str, list[torch.Tensor]] = {}
     g = torch.Generator().manual_seed(0)
     for _ in range(INITS):
         # The model's own tensors, by value: each layer computes with them.
@@ -41,25 +36,8 @@ def _check_init(student, cls, cls_name: str, fc_name: str) -> None:
         if not params:
             raise AssertionError(f"TODO not done yet: {cls_name}.__init__ (the model has no layers)")
         for name, value in params.items():
-            pooled.setdefault(name, []).append(value.double().numpy().ravel())
-    expected = {**SIGMA, f"{fc_name}.weight": FC_SIGMA}
-    for name, sigma in expected.items():
-        assert name in pooled, f"no parameter `{name}` (parameters: {sorted(pooled)})"
-        w = np.concatenate(pooled[name])
-        rtol = RTOL.get(name, RTOL["fc"])
-        rms = float(np.sqrt(np.mean(w**2)))
-        assert_close(
-            rms,
-            sigma,
-            rtol=rtol,
-            what=f"root-mean-square of {name} after init_weights (σ; pooled over {INITS} models)",
-        )
-        assert_close(
-            float(w.mean()),
-            0.0,
-            atol=5 * sigma / math.sqrt(w.size) + 1e-12,
-            what=f"mean of {name} after init_weights",
-        )
+            pooled.setdefault(name, []).append(value)
+    assert_init_statistics(pooled, {**SIGMA, f"{fc_name}.weight": FC_SIGMA}, what=cls_name)
 
 
 def _definition_forward(p: dict[str, torch.Tensor], x: torch.Tensor, fc_name: str) -> torch.Tensor:

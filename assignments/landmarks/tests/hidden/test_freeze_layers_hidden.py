@@ -2,33 +2,12 @@
 
 import torch
 
+from assignments.landmarks import nets
 from grader.checks.modules import definition_of
 from grader.checks.optim import assert_sgd_steps
-from grader.childlib.harness import define
 from grader.testing import points
 
-# Same layer names as Target; built in the child, so the student's Target plays no part.
-NET = '''
-import torch
-from torch import nn
-import torch.nn.functional as F
-
-class Net(nn.Module):
-    def __init__(self, seed=0):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.conv1 = nn.Conv2d(3, 5, 3, stride=1, padding=1)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(5, 6, 3, padding=1)
-        self.conv3 = nn.Conv2d(6, 3, 3, padding=1)
-        self.fc_1 = nn.Linear(3 * 2 * 2, 2)
-
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x)))
-        x = self.pool(F.relu(self.conv2(x)))
-        x = F.relu(self.conv3(x))
-        return self.fc_1(torch.flatten(x, 1))
-'''
+WIDTHS = (5, 6, 3)  # other widths than the public tests' stand-in
 
 
 def _frozen(num_layers: int) -> set[str]:
@@ -37,14 +16,14 @@ def _frozen(num_layers: int) -> set[str]:
 
 def _check_steps(student, num_layers: int, seed: int, steps: int, lr: float) -> None:
     h = student.harness
-    model = h.define(NET, "Net")(seed=seed)
+    model = student.ship(nets).FreezeNet(seed=seed, widths=WIDTHS)
     student.train_target.freeze_layers(model, num_layers)
     g = torch.Generator().manual_seed(seed)
     batches = [(torch.randn(12, 3, 8, 8, generator=g), torch.randn(12, 2, generator=g)) for _ in range(steps)]
     assert_sgd_steps(
         student,
         model,
-        definition_of(define(NET, "Net")()),  # the same stand-in, built here
+        definition_of(nets.FreezeNet(widths=WIDTHS)),  # its twin, built here
         batches,
         lr=lr,
         frozen=_frozen(num_layers),

@@ -11,6 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from assignments.landmarks import nets
 from grader.testing import assert_close, assert_equal, points
 
 FLOATS = st.floats(-10, 10, width=32)
@@ -32,33 +33,6 @@ def linearity_cases(draw):
     acts = draw(ARRAYS)
     weights = hnp.arrays(np.float32, acts.shape[:1], elements=st.floats(0, 10, width=32))
     return acts, draw(weights), draw(weights), draw(st.floats(0, 4, width=32))
-
-
-# A small CNN, built in the child and, with the same weights, here.
-NET = """
-import torch
-from torch import nn
-import torch.nn.functional as F
-
-class Net(nn.Module):
-    def __init__(self, seed=0, num_classes=3):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.conv1 = nn.Conv2d(3, 6, 3, padding=1)
-        self.conv2 = nn.Conv2d(6, 5, 3, stride=2, padding=1)
-        self.fc = nn.Linear(5, num_classes)
-
-    def forward(self, x):
-        x = F.relu(self.conv1(x))
-        x = F.relu(self.conv2(x))
-        return self.fc(x.mean(dim=(2, 3)))
-"""
-
-
-def _net_class():
-    namespace = {"__name__": "grader_gradcam_net"}
-    exec(compile(NET, "<grader net>", "exec"), namespace)  # noqa: S102 - the grader's own text
-    return namespace["Net"]
 
 
 def _independent_gradcam(model, x, target_class, layer, align_corners):
@@ -157,9 +131,9 @@ def test_map_is_linear_in_alpha(student, case):
 def test_gradcam_matches_independent_implementation(student, seed, size, target_class, layer):
     """gradcam: hooks the layer, α from the gradients, ReLU map upsampled to H×W and scaled to [0, 1] (random small models)."""
     h = student.harness
-    child_model = h.define(NET, "Net")(seed=seed)
+    child_model = student.ship(nets).GradcamNet(seed=seed)  # built in the child; its twin here
     params = h.parameters(child_model)
-    model = _net_class()(seed=0)
+    model = nets.GradcamNet(seed=0)
     model.load_state_dict(params)
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(3, *size, generator=g)

@@ -4,8 +4,8 @@ import numpy as np
 from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from landmarks_data import load_partition
 
+from assignments.landmarks.data import load_partition
 from grader.strategies import shapes_nhwc
 from grader.testing import assert_close, assert_equal, points
 

@@ -7,16 +7,8 @@ the loop itself is compared (an architecture bug does not cost points here).
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from assignments.landmarks import nets
 from grader.testing import assert_close, points
-
-# A criterion other than plain cross-entropy: the loop must use the criterion it is given.
-WEIGHTED_CRITERION = """
-import torch
-from torch import nn
-
-def make():
-    return nn.CrossEntropyLoss(weight=torch.tensor([0.3, 1.0, 2.0]))
-"""
 
 
 def _run(sub, *, seed, batch_size, optimizer, lr, criterion, num_classes=2, **kw):
@@ -26,7 +18,7 @@ def _run(sub, *, seed, batch_size, optimizer, lr, criterion, num_classes=2, **kw
         n=40, seed=seed, num_classes=num_classes, batch_size=batch_size, shuffle=True
     )
     opt = h.make_optimizer(model, optimizer, lr=lr, **kw)
-    crit = h.make_criterion() if criterion is None else h.define(criterion, "make")()
+    crit = h.make_criterion() if criterion is None else getattr(sub.ship(nets), criterion)()
     sub.train_common.train_epoch(loader, model, crit, opt)
     return h.parameters(model)
 
@@ -70,6 +62,6 @@ def test_adam_epoch_with_given_criterion_matches_reference(student, reference, s
         batch_size=batch_size,
         optimizer="adam",
         lr=0.01,
-        criterion=WEIGHTED_CRITERION,
+        criterion="weighted_criterion",  # the loop must use the criterion it is given
         num_classes=3,
     )

@@ -7,34 +7,13 @@ that step and computes the expected parameters itself, with its own copy of the 
 
 import torch
 
+from assignments.landmarks import nets
 from grader.checks.modules import definition_of
 from grader.checks.optim import assert_sgd_steps
-from grader.childlib.harness import define
 from grader.testing import points
 
 # A small network with the attribute names of Target (conv1, conv2, conv3, fc_1), built inside
 # your process, so that these tests do not depend on your Target.
-NET = '''
-import torch
-from torch import nn
-import torch.nn.functional as F
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        torch.manual_seed(0)
-        self.conv1 = nn.Conv2d(3, 4, 3, padding=1)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(4, 4, 3, padding=1)
-        self.conv3 = nn.Conv2d(4, 4, 3, padding=1)
-        self.fc_1 = nn.Linear(4 * 2 * 2, 2)
-
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x)))
-        x = self.pool(F.relu(self.conv2(x)))
-        x = F.relu(self.conv3(x))
-        return self.fc_1(torch.flatten(x, 1))
-'''
 
 
 def _frozen(num_layers: int) -> set[str]:
@@ -43,14 +22,14 @@ def _frozen(num_layers: int) -> set[str]:
 
 def _check_step(student, num_layers: int) -> None:
     h = student.harness
-    model = h.define(NET, "Net")()
+    model = student.ship(nets).FreezeNet()
     student.train_target.freeze_layers(model, num_layers)
     g = torch.Generator().manual_seed(num_layers)
     x, grad_out = torch.randn(8, 3, 8, 8, generator=g), torch.randn(8, 2, generator=g)
     assert_sgd_steps(
         student,
         model,
-        definition_of(define(NET, "Net")()),  # the same stand-in, built here
+        definition_of(nets.FreezeNet()),  # its twin, built here
         [(x, grad_out)],
         lr=0.5,
         frozen=_frozen(num_layers),

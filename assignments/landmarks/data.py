@@ -25,10 +25,10 @@ byte-identical files.
 
 from __future__ import annotations
 
-import argparse
 import csv
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -386,22 +386,50 @@ def generate(out_dir: Path | str, seed: int = 0, *, size: str = "small") -> Path
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m grader.data.landmarks",
-        description="Write the synthetic landmarks data set (landmarks.csv + images/).",
+# --------------------------------------------------------------------------- trusted loading
+# Used by the grader's tests in the trusted process (never in the child): the same layout,
+# read back.
+
+
+def load_partition(data_dir: Path, task: str, partition: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N×H×W×3 uint8) and labels of one partition of one task."""
+    with open(Path(data_dir) / CSV_NAME, newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["task"] == task and r["partition"] == partition]
+    images = []
+    for r in rows:
+        with Image.open(Path(data_dir) / IMAGE_DIR / r["filename"]) as im:
+            images.append(np.asarray(im.convert("RGB"), dtype=np.uint8))
+    return np.stack(images), np.array([int(r["numeric_label"]) for r in rows], dtype=np.int64)
+
+
+def standardized(data_dir: Path, heldout_dir: Path, task: str = "target") -> Any:
+    """The training check's data (`grader.checks.training.TrainingData`), standardised here.
+
+    Training: `data_dir`'s train partition. The early-stopping statistics come from
+    `data_dir`'s val partition, whose labels the child could read anyway. The threshold is
+    decided on `heldout_dir`'s val partition (generated from the grading seed). All are
+    standardised with the training partition's per-channel statistics, computed here, so that
+    a standardisation bug costs points in its own part only.
+    """
+    import torch
+
+    from grader.checks.training import TrainingData
+
+    x_tr, y_tr = load_partition(data_dir, task, "train")
+    x_st, y_st = load_partition(data_dir, task, "val")
+    x_va, y_va = load_partition(heldout_dir, task, "val")
+    mean = x_tr.astype(np.float64).mean(axis=(0, 1, 2))
+    std = x_tr.astype(np.float64).std(axis=(0, 1, 2))
+
+    def prep(x: np.ndarray) -> torch.Tensor:
+        z = ((x.astype(np.float64) - mean) / std).astype(np.float32)
+        return torch.from_numpy(np.ascontiguousarray(z.transpose(0, 3, 1, 2)))
+
+    return TrainingData(
+        x_train=prep(x_tr),
+        y_train=torch.from_numpy(y_tr),
+        x_stop=prep(x_st),
+        y_stop=y_st,
+        x_heldout=prep(x_va),
+        y_heldout=y_va,
     )
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--size", choices=sorted(SIZES), default="small")
-    args = parser.parse_args(argv)
-    out = generate(args.out, args.seed, size=args.size)
-    with open(out / CSV_NAME, encoding="utf-8") as f:
-        n = sum(1 for _ in f) - 1
-    print(f"wrote {n} images to {out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
-
