@@ -277,7 +277,7 @@ def test_marks_on_the_class_the_module_and_by_alias_count(toy):
             pass
 
 
-        @pts(1, part=PART)
+        @pts(1, part=PART, per="case")
         @given(n=st.integers())
         @pytest.mark.parametrize("a, b", [(1, 2)])
         def test_alias_constant_and_non_fixture_arguments(student, n, a, b, flag=True):
