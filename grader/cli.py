@@ -1,9 +1,10 @@
 """The `grader` command: a thin layer over the library's functions.
 
-Exit codes: 0 when the command ran (whatever the score), 1 when `build --check` found drift,
-`verify` found a failed check or `lint` found problems, 2 for a usage or configuration error
-(one line each, no traceback; `build` and `verify` on an assignment that does not lint), 3 when
-the grader itself failed.
+Exit codes: 0 when the command ran (whatever the score), 1 when `build --check` found template
+drift, `verify` found a failed check or `lint` found problems, 2 for a usage or configuration
+error (one line each, no traceback: `build` and `verify` on an assignment that does not lint, a
+broken solution marker in a reference file, a malformed mutant or one naming an unknown part),
+3 when the grader itself failed.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import grader
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_GRADER_FAILED = 0, 1, 2, 3
 EXIT_CODES_HELP = (
-    "Exit codes: 0 ran (whatever the score); 1 `build --check` found drift, `verify` found a "
-    "failed check or `lint` found problems; 2 usage/configuration error (one line each); "
-    "3 grader failure."
+    "Exit codes: 0 ran (whatever the score); 1 a check failed: `build --check` found template "
+    "drift, `verify` found a failed check, `lint` found problems; 2 usage/configuration error "
+    "(one line each: a bad option or assignment.yaml, a broken solution marker, a bad mutant, "
+    "an assignment that does not lint); 3 grader failure."
 )
 
 
@@ -122,6 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_doctor)
+    for command in sub.choices.values():  # every command's --help ends with the exit codes too
+        command.epilog = EXIT_CODES_HELP
     return parser
 
 
@@ -419,10 +423,11 @@ def main(argv: list[str] | None = None) -> int:
     from grader.mutants import MutantError
     from grader.runner.plugin import ConfigError
     from grader.spec import SpecError
+    from grader.template import MarkerError
 
     try:
         return int(args.func(args))
-    except (UsageError, SpecError, ConfigError, MutantError, FileNotFoundError) as exc:
+    except (UsageError, SpecError, ConfigError, MutantError, MarkerError, FileNotFoundError) as exc:
         # One line per problem (a configuration check may find several), never a traceback.
         for line in str(exc).strip().splitlines() or [type(exc).__name__]:
             print(f"grader: error: {line}", file=sys.stderr)
