@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         "lint",
         help="check an assignment statically: assignment.yaml, files, @points, public fixtures",
         description="Check, in about a second and without running anything: assignment.yaml is "
-        "valid, its files and modules are in the reference, every test has @points(n, part=...) "
+        "valid, its files are in the reference, every test has @points(n, part=...) "
         "with a part of assignment.yaml, every part can earn its points, and no public test asks "
         "for a hidden-only fixture (reference). One line per problem, as file:line: message; "
         "exit 1 when there are problems. build and verify run it first.",

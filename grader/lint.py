@@ -4,8 +4,7 @@ Nothing of the assignment is imported or run and no sandbox starts: `assignment.
 by `grader.spec` (its errors, with file and line, are lint problems), the reference folder is
 only looked at, and the test files are read with `ast`. Checked:
 
-- `assignment.yaml` is valid; every `files:` entry is a file in `reference/<name>/`; every
-  explicit `modules:` entry is a `.py` file or a package there;
+- `assignment.yaml` is valid; every `files:` entry is a file in `reference/<name>/`;
 - every test pytest would collect (`test_*` functions of `test_*.py`/`*_test.py` files, and of
   `Test*` classes) carries exactly one `@points(n, part=...)`, on itself, its class or the
   module's `pytestmark`, with a positive literal `n` and a `part` that assignment.yaml defines
@@ -98,7 +97,7 @@ def lint_project(*, project: Project, name: str) -> LintReport:
 
 
 def lint_assignment(*, spec: AssignmentSpec) -> LintReport:
-    """Every static problem of a loaded assignment: its files, modules, tests and parts."""
+    """Every static problem of a loaded assignment: its files, tests and parts."""
     lines = _yaml_lines(spec.spec_file)
     problems = _reference_problems(spec, lines)
     tests: list[_Test] = []
@@ -162,7 +161,7 @@ def _yaml_lines(spec_file: Path) -> dict[str, int]:
 
 
 def _reference_problems(spec: AssignmentSpec, lines: dict[str, int]) -> list[LintProblem]:
-    """`files:` entries missing from the reference folder, `modules:` that map to nothing."""
+    """`files:` entries missing from the reference folder."""
     ref = spec.reference_dir
     where = _display_path(ref)
     if not ref.is_dir():
@@ -174,18 +173,6 @@ def _reference_problems(spec: AssignmentSpec, lines: dict[str, int]) -> list[Lin
             problems.append(
                 LintProblem(spec.spec_file, line, f"files[{i}]: {rel} is not a file in {where}")
             )
-    if "modules" in lines:  # explicit; otherwise derived from `files:`, checked just above
-        for i, module in enumerate(spec.modules):
-            base = ref.joinpath(*module.split("."))
-            if not (base.with_suffix(".py").is_file() or base.is_dir()):
-                line = lines.get(f"modules[{i}]") or lines.get("modules")
-                problems.append(
-                    LintProblem(
-                        spec.spec_file,
-                        line,
-                        f"modules[{i}]: {module} is neither a .py file nor a package in {where}",
-                    )
-                )
     return problems
 
 
