@@ -67,10 +67,6 @@ class TrainingSettings:
     cpu: dict[str, Any] = field(default_factory=dict, hash=False)
     cuda: dict[str, Any] = field(default_factory=dict, hash=False)
 
-    def device_config(self, device: str) -> dict[str, Any]:
-        """The config for `device` ("cuda..." gives `cuda`, anything else `cpu`)."""
-        return dict(self.cuda if device.startswith("cuda") else self.cpu)
-
 
 @dataclass(frozen=True)
 class DataSettings:
