@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -176,3 +179,18 @@ def test_lint_refuses_a_parametrized_test_that_does_not_say_how(tmp_path):
     assert 'test_cases.py:8: test `test_module_parametrized` is parametrized, so its @points must say how its 6 points count: per="case"' in problems
     assert "test_cases.py:13: @points has no keyword split" in problems
     assert 'test_cases.py:19: @points: per= must be "case" or "test"' in problems
+
+
+def test_a_case_selected_with_k_keeps_its_share_of_the_whole_test(tmp_path):
+    root = _project(tmp_path, TESTS)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "--root", str(root), "check", "toy", str(root / "reference" / "toy"),
+         "-k", "test_add_split and 1-2-3", "--format", "json", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    tests = json.loads((out / "results.json").read_text())["tests"]
+    assert [(t["name"], t["max_points"], t["points"]) for t in tests] == [
+        ("test_add_split[1-2-3]", pytest.approx(4 / 3), pytest.approx(4 / 3))
+    ]
