@@ -1,9 +1,10 @@
 """The `grader` command: a thin layer over the library's functions.
 
-Exit codes: 0 when the command ran (whatever the score), 1 when `build --check` found drift,
-`verify` found a failed check or `lint` found problems, 2 for a usage or configuration error
-(one line each, no traceback; `build` and `verify` on an assignment that does not lint), 3 when
-the grader itself failed.
+Exit codes: 0 when the command ran (whatever the score), 1 when `build --check` found template
+drift, `verify` found a failed check or `lint` found problems, 2 for a usage or configuration
+error (one line each, no traceback: `build` and `verify` on an assignment that does not lint, a
+broken solution marker in a reference file, a malformed mutant or one naming an unknown part),
+3 when the grader itself failed.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import grader
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_GRADER_FAILED = 0, 1, 2, 3
 EXIT_CODES_HELP = (
-    "Exit codes: 0 ran (whatever the score); 1 `build --check` found drift, `verify` found a "
-    "failed check or `lint` found problems; 2 usage/configuration error (one line each); "
-    "3 grader failure."
+    "Exit codes: 0 ran (whatever the score); 1 a check failed: `build --check` found template "
+    "drift, `verify` found a failed check, `lint` found problems; 2 usage/configuration error "
+    "(one line each: a bad option or assignment.yaml, a broken solution marker, a bad mutant, "
+    "an assignment that does not lint); 3 grader failure."
 )
 
 
@@ -65,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         "lint",
         help="check an assignment statically: assignment.yaml, files, @points, public fixtures",
         description="Check, in about a second and without running anything: assignment.yaml is "
-        "valid, its files and modules are in the reference, every test has @points(n, part=...) "
+        "valid, its files are in the reference, every test has @points(n, part=...) "
         "with a part of assignment.yaml, every part can earn its points, and no public test asks "
         "for a hidden-only fixture (reference). One line per problem, as file:line: message; "
         "exit 1 when there are problems. build and verify run it first.",
@@ -122,6 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_doctor)
+    for command in sub.choices.values():  # every command's --help ends with the exit codes too
+        command.epilog = EXIT_CODES_HELP
     return parser
 
 
@@ -418,10 +422,11 @@ def main(argv: list[str] | None = None) -> int:
     from grader.mutants import MutantError
     from grader.runner.plugin import ConfigError
     from grader.spec import SpecError
+    from grader.template import MarkerError
 
     try:
         return int(args.func(args))
-    except (UsageError, SpecError, ConfigError, MutantError, FileNotFoundError) as exc:
+    except (UsageError, SpecError, ConfigError, MutantError, MarkerError, FileNotFoundError) as exc:
         # One line per problem (a configuration check may find several), never a traceback.
         for line in str(exc).strip().splitlines() or [type(exc).__name__]:
             print(f"grader: error: {line}", file=sys.stderr)

@@ -4,20 +4,23 @@ Nothing of the assignment is imported or run and no sandbox starts: `assignment.
 by `grader.spec` (its errors, with file and line, are lint problems), the reference folder is
 only looked at, and the test files are read with `ast`. Checked:
 
-- `assignment.yaml` is valid; every `files:` entry is a file in `reference/<name>/`; every
-  explicit `modules:` entry is a `.py` file or a package there;
+- `assignment.yaml` is valid; every `files:` entry is a file in `reference/<name>/`;
 - every test pytest would collect (`test_*` functions of `test_*.py`/`*_test.py` files, and of
   `Test*` classes) carries exactly one `@points(n, part=...)`, on itself, its class or the
   module's `pytestmark`, with a positive literal `n` and a `part` that assignment.yaml defines
   (a string literal, or a module-level string constant); a function with `@points` that pytest
   would not collect is reported too;
-- every part has tests, and its tests' points add up to at least the part's points;
+- a test with `@pytest.mark.parametrize` (on itself, its class or `pytestmark`) says how its
+  points count, `per="case"` or `per="test"` (see `grader.testing.points`);
+- every part has tests, and its tests' points add up to at least the part's points (a
+  `per="case"` test counts once per case when its parametrize lists are literals);
 - a public test asks for no fixture of `PUBLIC_FORBIDDEN_FIXTURES` (`reference`): through its
   arguments, `@pytest.mark.usefixtures`, `request.getfixturevalue("...")`, autouse fixtures, or
   the fixtures it asks for, as defined in its own module and in the `conftest.py` files between
   it and the assignment folder, transitively.
 
-Not covered: fixtures from imported modules or plugins, marks or names built at run time
+Not covered: fixtures from imported modules or plugins, fixtures with `params=` (they
+parametrize too), marks or names built at run time
 (`points(*args)`, `part=PARTS[0]`, a decorator that wraps `points`), and `pytest_collect_*`
 hooks that change what is collected. The grading run checks the same rules on what pytest
 really collects (grader/runner/plugin.py), so anything lint cannot see still stops a grading.
@@ -35,7 +38,7 @@ import yaml
 
 from grader.runner.plugin import PUBLIC_FORBIDDEN_FIXTURES
 from grader.spec import AssignmentSpec, Project, SpecError, _display_path
-from grader.testing import POINTS_MARK
+from grader.testing import PER_CHOICES, POINTS_MARK
 
 _TEST_FILES = ("test_*.py", "*_test.py")  # grader/pytest_grading.ini: python_files
 _TEST_FUNCTIONS = "test_*"  # python_functions
@@ -94,7 +97,7 @@ def lint_project(*, project: Project, name: str) -> LintReport:
 
 
 def lint_assignment(*, spec: AssignmentSpec) -> LintReport:
-    """Every static problem of a loaded assignment: its files, modules, tests and parts."""
+    """Every static problem of a loaded assignment: its files, tests and parts."""
     lines = _yaml_lines(spec.spec_file)
     problems = _reference_problems(spec, lines)
     tests: list[_Test] = []
@@ -158,7 +161,7 @@ def _yaml_lines(spec_file: Path) -> dict[str, int]:
 
 
 def _reference_problems(spec: AssignmentSpec, lines: dict[str, int]) -> list[LintProblem]:
-    """`files:` entries missing from the reference folder, `modules:` that map to nothing."""
+    """`files:` entries missing from the reference folder."""
     ref = spec.reference_dir
     where = _display_path(ref)
     if not ref.is_dir():
@@ -170,18 +173,6 @@ def _reference_problems(spec: AssignmentSpec, lines: dict[str, int]) -> list[Lin
             problems.append(
                 LintProblem(spec.spec_file, line, f"files[{i}]: {rel} is not a file in {where}")
             )
-    if "modules" in lines:  # explicit; otherwise derived from `files:`, checked just above
-        for i, module in enumerate(spec.modules):
-            base = ref.joinpath(*module.split("."))
-            if not (base.with_suffix(".py").is_file() or base.is_dir()):
-                line = lines.get(f"modules[{i}]") or lines.get("modules")
-                problems.append(
-                    LintProblem(
-                        spec.spec_file,
-                        line,
-                        f"modules[{i}]: {module} is neither a .py file nor a package in {where}",
-                    )
-                )
     return problems
 
 
@@ -192,8 +183,8 @@ def _part_problems(
     problems: list[LintProblem] = []
     for i, part in enumerate(spec.parts):
         line = lines.get(f"parts[{i}].name") or lines.get(f"parts[{i}]")
-        marks = [t.mark for t in tests if t.mark is not None and t.mark.part == part.name]
-        if not marks:
+        scored = [t for t in tests if t.mark is not None and t.mark.part == part.name]
+        if not scored:
             problems.append(
                 LintProblem(
                     spec.spec_file,
@@ -201,8 +192,8 @@ def _part_problems(
                     f"part {part.name!r} has no test, so it can never earn its {part.points:g} points",
                 )
             )
-        elif all(m.points is not None for m in marks):
-            total = sum(m.points or 0.0 for m in marks)
+        elif all(t.points is not None for t in scored):
+            total = sum(t.points or 0.0 for t in scored)
             if total < part.points:
                 problems.append(
                     LintProblem(
@@ -226,6 +217,7 @@ class _Mark:
     line: int
     points: float | None  # None: not a literal
     part: str | None  # None: missing or not a literal (a problem was recorded)
+    per: str | None = None  # "case", "test", or None: not given (or not valid: a problem)
 
 
 @dataclass
@@ -245,6 +237,16 @@ class _Test:
     line: int
     mark: _Mark | None  # the closest @points (function, class, module)
     requests: frozenset[str]  # fixtures asked for directly
+    cases: int | None = 1  # parametrized cases; None: parametrized, count not known statically
+
+    @property
+    def points(self) -> float | None:
+        """What the test is worth in all (every case), None when that is not known statically."""
+        if self.mark is None or self.mark.points is None:
+            return None
+        if self.mark.per == "case":
+            return None if self.cases is None else self.mark.points * self.cases
+        return self.mark.points
 
 
 @dataclass
@@ -319,28 +321,41 @@ class _Reader:
                 value = node.value.value
                 if isinstance(value, str):
                     self.constants |= {t.id: value for t in node.targets if isinstance(t, ast.Name)}
-        marks = self.marks([v for n in tree.body for v in _pytestmark(n)])
-        self.body(tree.body, marks, "", in_class=False)
+        module_marks = [v for n in tree.body for v in _pytestmark(n)]
+        self.body(
+            tree.body, self.marks(module_marks), _parametrizes(module_marks), "", in_class=False
+        )
 
     # -- walking ---------------------------------------------------------------------------
 
     def body(
-        self, stmts: list[ast.stmt], outer: list[_Mark], prefix: str, *, in_class: bool
+        self,
+        stmts: list[ast.stmt],
+        outer: list[_Mark],
+        params: list[ast.Call],
+        prefix: str,
+        *,
+        in_class: bool,
     ) -> None:
-        """Record the tests and fixtures among `stmts` (a module's or a test class's body)."""
+        """Record the tests and fixtures among `stmts` (a module's or a test class's body);
+        `outer` and `params` are the @points and parametrize marks of the enclosing scopes."""
         for node in stmts:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                self.function(node, outer, prefix, in_class=in_class)
+                self.function(node, outer, params, prefix, in_class=in_class)
             elif isinstance(node, ast.ClassDef):
-                self.klass(node, outer, prefix)
+                self.klass(node, outer, params, prefix)
 
-    def klass(self, node: ast.ClassDef, outer: list[_Mark], prefix: str) -> None:
+    def klass(
+        self, node: ast.ClassDef, outer: list[_Mark], params: list[ast.Call], prefix: str
+    ) -> None:
         collected = node.name.startswith(_TEST_CLASSES) and not any(
             isinstance(s, ast.FunctionDef) and s.name == "__init__" for s in node.body
         )
-        own = self.marks([*node.decorator_list, *(v for s in node.body for v in _pytestmark(s))])
+        exprs = [*node.decorator_list, *(v for s in node.body for v in _pytestmark(s))]
+        own = self.marks(exprs)
         if collected:
-            self.body(node.body, own or outer, f"{prefix}{node.name}.", in_class=True)
+            inner = [*params, *_parametrizes(exprs)]
+            self.body(node.body, own or outer, inner, f"{prefix}{node.name}.", in_class=True)
         elif own or any(self.marks(f.decorator_list) for f in _functions(node.body)):
             self.module.problem(
                 node.lineno,
@@ -352,6 +367,7 @@ class _Reader:
         self,
         node: ast.FunctionDef | ast.AsyncFunctionDef,
         outer: list[_Mark],
+        params: list[ast.Call],
         prefix: str,
         *,
         in_class: bool,
@@ -383,7 +399,17 @@ class _Reader:
         mark = marks[0] if marks else None
         if mark is None:
             self.module.problem(node.lineno, f"test `{name}` has no @points(n, part=...) marker")
-        test = _Test(name, node.lineno, mark, frozenset(self.requests(node, in_class=in_class)))
+        parametrized = [*params, *_parametrizes(node.decorator_list)]
+        cases = _cases(parametrized)
+        if mark is not None and parametrized and mark.per is None and mark.part is not None:
+            n = "n" if mark.points is None else f"{mark.points:g}"
+            self.module.problem(
+                mark.line,
+                f"test `{name}` is parametrized, so its @points must say how its {n} points count: "
+                f'per="case" ({n} each case) or per="test" ({n} split across the cases)',
+            )
+        requests = frozenset(self.requests(node, in_class=in_class))
+        test = _Test(name, node.lineno, mark, requests, cases if parametrized else 1)
         self.module.tests.append(test)
 
     # -- marks -------------------------------------------------------------------------------
@@ -415,6 +441,21 @@ class _Reader:
             self.module.problem(
                 call.lineno, "@points takes the part by keyword: @points(n, part=...)"
             )
+        for k in call.keywords:
+            if k.arg not in ("part", "per"):
+                self.module.problem(
+                    call.lineno,
+                    f"@points has no keyword {k.arg or '**'}: it takes part=... and, for a "
+                    'parametrized test, per="case" or per="test"',
+                )
+        per = next((k.value for k in call.keywords if k.arg == "per"), None)
+        if per is not None:
+            if isinstance(per, ast.Constant) and per.value in PER_CHOICES:
+                mark.per = str(per.value)
+            else:
+                self.module.problem(
+                    call.lineno, '@points: per= must be "case" or "test" (a literal)'
+                )
         part = next((k.value for k in call.keywords if k.arg == "part"), None)
         if part is None:
             self.module.problem(
@@ -488,6 +529,25 @@ def _pytestmark(node: ast.stmt) -> list[ast.expr]:
         return []
     value = node.value
     return list(value.elts) if isinstance(value, ast.List | ast.Tuple) else [value]
+
+
+def _parametrizes(exprs: list[ast.expr]) -> list[ast.Call]:
+    """The `@pytest.mark.parametrize(...)` calls among decorators or `pytestmark` values."""
+    return [e for e in exprs if isinstance(e, ast.Call) and _callee_name(e.func) == "parametrize"]
+
+
+def _cases(params: list[ast.Call]) -> int | None:
+    """How many cases these parametrize marks make (a product), None when a list is not literal."""
+    total = 1
+    for call in params:
+        values = call.args[1] if len(call.args) > 1 else None
+        values = next((k.value for k in call.keywords if k.arg == "argvalues"), values)
+        if not isinstance(values, ast.List | ast.Tuple) or any(
+            isinstance(e, ast.Starred) for e in values.elts
+        ):
+            return None
+        total *= len(values.elts)
+    return total
 
 
 def _callee_name(func: ast.expr) -> str:

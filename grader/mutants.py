@@ -13,7 +13,8 @@ import yaml
 
 
 class MutantError(ValueError):
-    """A mutant file that is malformed or does not apply to the reference."""
+    """A mutant file that is malformed or does not apply to the reference; `str()` is one line,
+    `file:line: what is wrong` where the line is known."""
 
 
 @dataclass(frozen=True)
@@ -40,41 +41,92 @@ class Mutant:
     fifos: tuple[str, ...] = ()
     # Optional expectations used by the harness's own adversarial tests.
     expect: dict[str, Any] = field(default_factory=dict)
+    # The 1-based line of each key of the file (`part`, `replace[0]`, `files.extra.py`).
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def where(self, key: str) -> str:
+        """`file:line` of `key` in the mutant file (the file alone when the line is unknown)."""
+        line = self.lines.get(key)
+        return f"{self.path}:{line}" if line is not None else str(self.path)
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The 1-based line of each key path of a YAML text (`part`, `replace[0]`, `replace[0].old`)."""
+    lines: dict[str, int] = {}
+
+    def walk(node: yaml.Node, path: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    sub = f"{path}.{key.value}" if path else str(key.value)
+                    lines.setdefault(sub, key.start_mark.line + 1)
+                    walk(value, sub)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines.setdefault(f"{path}[{i}]", item.start_mark.line + 1)
+                walk(item, f"{path}[{i}]")
+
+    top = yaml.compose(text, Loader=yaml.SafeLoader)
+    if top is not None:
+        walk(top, "")
+    return lines
+
+
+def _yaml_problem(path: Path, exc: yaml.YAMLError) -> MutantError:
+    """A YAML syntax error in one line: `file:line: not valid YAML: problem`."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return MutantError(f"{where}: not valid YAML: {problem}")
 
 
 def load_mutant(path: Path) -> Mutant:
-    """Read a mutant YAML file (see docs/writing-tests.md)."""
+    """Read a mutant YAML file (see docs/writing-tests.md); MutantError says what is wrong, where."""
     try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        lines = _key_lines(text)
+    except (OSError, UnicodeDecodeError) as exc:
         raise MutantError(f"{path}: cannot read mutant: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise _yaml_problem(path, exc) from None
+
+    def at(key: str) -> str:
+        line = lines.get(key)
+        return f"{path}:{line}" if line is not None else str(path)
+
     if not isinstance(data, dict):
-        raise MutantError(f"{path}: expected a mapping")
+        raise MutantError(f"{path}:1: expected a mapping (part:, description:, replace: ...)")
     known = {"part", "description", "replace", "files", "links", "fifos", "expect_score", "expect_message"}
-    unknown = set(data) - known
+    unknown = sorted(str(k) for k in set(data) - known)
     if unknown:
-        raise MutantError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; expected {', '.join(sorted(known))}")
+        raise MutantError(
+            f"{at(unknown[0])}: unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}"
+        )
+    replace = data.get("replace") or []
+    if not isinstance(replace, list):
+        raise MutantError(f"{at('replace')}: replace must be a list of file/old/new entries")
     reps = []
-    for i, r in enumerate(data.get("replace") or []):
+    for i, r in enumerate(replace):
         if not isinstance(r, dict) or not {"file", "old", "new"} <= set(r) or not all(
             isinstance(r[k], str) for k in ("file", "old", "new")
         ):
-            raise MutantError(f"{path}: replace[{i}] needs string keys file, old, new")
+            raise MutantError(f"{at(f'replace[{i}]')}: replace[{i}] needs string keys file, old, new")
         reps.append(Replacement(r["file"], r["old"], r["new"]))
     files = data.get("files") or {}
     if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
-        raise MutantError(f"{path}: files must map relative paths to file contents")
+        raise MutantError(f"{at('files')}: files must map relative paths to file contents")
     links = data.get("links") or {}
     if not isinstance(links, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in links.items()):
-        raise MutantError(f"{path}: links must map relative paths to link targets")
+        raise MutantError(f"{at('links')}: links must map relative paths to link targets")
     fifos = data.get("fifos") or []
     if not isinstance(fifos, list) or not all(isinstance(f, str) for f in fifos):
-        raise MutantError(f"{path}: fifos must be a list of relative paths")
+        raise MutantError(f"{at('fifos')}: fifos must be a list of relative paths")
     if not reps and not files and not links and not fifos:
         raise MutantError(f"{path}: a mutant needs `replace`, `files`, `links` or `fifos`")
     part = data.get("part")
     if part is not None and not isinstance(part, str):
-        raise MutantError(f"{path}: part must be a string")
+        raise MutantError(f"{at('part')}: part must be a string")
     expect = {k.removeprefix("expect_"): data[k] for k in ("expect_score", "expect_message") if k in data}
     return Mutant(
         name=path.stem,
@@ -86,7 +138,17 @@ def load_mutant(path: Path) -> Mutant:
         links=dict(links),
         fifos=tuple(fifos),
         expect=expect,
+        lines=lines,
     )
+
+
+def check_part(mutant: Mutant, part_names: tuple[str, ...] | list[str]) -> None:
+    """Raise MutantError unless the mutant names one of `part_names` (the part it must lose)."""
+    parts = ", ".join(part_names)
+    if mutant.part is None:
+        raise MutantError(f"{mutant.path}: names no part; add `part: NAME`, one of: {parts}")
+    if mutant.part not in part_names:
+        raise MutantError(f"{mutant.where('part')}: part {mutant.part!r} is not a part of the assignment ({parts})")
 
 
 def load_mutants(folder: Path) -> list[Mutant]:
@@ -107,27 +169,35 @@ def build_mutant(
         reference_dir, out_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
     )
     root = out_dir.resolve()
-    for rep in mutant.replace:
+    for i, rep in enumerate(mutant.replace):
+        where = mutant.where(f"replace[{i}]")
         target = _inside(root, rep.file, mutant)
         if not target.is_file():
-            raise MutantError(f"{mutant.path}: {rep.file} is not a file of the reference")
+            raise MutantError(f"{where}: {rep.file} is not a file of the reference")
         text = target.read_text()
         count = text.count(rep.old)
         if count != 1:
             raise MutantError(
-                f"{mutant.path}: {rep.old!r} occurs {count} times in {rep.file}; it must occur exactly once"
+                f"{where}: {rep.old!r} occurs {count} times in {rep.file}; it must occur exactly once"
             )
         target.write_text(text.replace(rep.old, rep.new))
-    for rel, content in mutant.files.items():
-        target = _inside(root, rel, mutant)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
-    for rel, link_target in mutant.links.items():
-        for key, value in (fill or {}).items():
-            link_target = link_target.replace(key, value)
-        _make(root, rel, mutant, lambda p, t=link_target: os.symlink(t, p))
-    for rel in mutant.fifos:
-        _make(root, rel, mutant, os.mkfifo)
+    key, made = "", ""  # the entry being made (its key in the file, its path), for errors
+    try:
+        for rel, content in mutant.files.items():
+            key, made = f"files.{rel}", rel
+            target = _inside(root, rel, mutant)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content)
+        for rel, link_target in mutant.links.items():
+            key, made = f"links.{rel}", rel
+            for name, value in (fill or {}).items():
+                link_target = link_target.replace(name, value)
+            _make(root, rel, mutant, lambda p, t=link_target: os.symlink(t, p))
+        for i, rel in enumerate(mutant.fifos):
+            key, made = f"fifos[{i}]", rel
+            _make(root, rel, mutant, os.mkfifo)
+    except OSError as exc:  # e.g. a file or link where the reference has a folder, or under a file
+        raise MutantError(f"{mutant.where(key)}: cannot create {made}: {exc.strerror or exc}") from None
     return out_dir
 
 

@@ -179,6 +179,9 @@ def _strip_timings(value: Any) -> Any:
     return value
 
 
+POINTS_DIGITS = 9  # sums of points are rounded to this many decimals
+
+
 def score_parts(parts: list[PartResult], tests: list[TestResult]) -> float:
     """Fill each part's points from its tests (capped at the part's maximum); return the total."""
     by_name = {p.name: p for p in parts}
@@ -192,6 +195,7 @@ def score_parts(parts: list[PartResult], tests: list[TestResult]) -> float:
         part.points += t.points
     total = 0.0
     for p in parts:
-        p.points = min(p.points, p.max_points)
+        # Rounded: the shares of a `per="test"` split (4/3 + 4/3 + 4/3) need not add up exactly.
+        p.points = min(round(p.points, POINTS_DIGITS), p.max_points)
         total += p.points
-    return total
+    return round(total, POINTS_DIGITS)

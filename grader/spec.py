@@ -115,7 +115,6 @@ class AssignmentSpec:
     root: Path
     spec_file: Path
     files: tuple[str, ...]
-    modules: tuple[str, ...]
     parts: tuple[Part, ...]
     public_tests: Path
     hidden_tests: Path
@@ -457,19 +456,6 @@ class _Validator:
             out.append(path)
         return tuple(out)
 
-    def modules(self, node: Node) -> tuple[str, ...]:
-        out: list[str] = []
-        for i, item in self.sequence(node, "modules", "a non-empty list of dotted module names"):
-            key = f"modules[{i}]"
-            ok = lambda v: isinstance(v, str) and all(_IDENT.fullmatch(s) for s in v.split("."))  # noqa: E731
-            name = str(self.scalar(item, key, "a dotted module name like 'model.target'", ok))
-            if name in out:
-                raise self.error(
-                    item, key, expected="each module once", message=f"duplicate module {name!r}"
-                )
-            out.append(name)
-        return tuple(out)
-
     def parts(self, node: Node) -> tuple[Part, ...]:
         out: list[Part] = []
         seen: dict[str, int] = {}
@@ -624,7 +610,7 @@ class _Validator:
             top,
             "",
             ("name", "title", "version", "files", "parts"),
-            ("modules", "tests", "limits", "hypothesis", "training", "data"),
+            ("tests", "limits", "hypothesis", "training", "data"),
         )
         name_node = keys["name"][1]
         name = self.text(name_node, "name")
@@ -651,8 +637,6 @@ class _Validator:
         )
 
         files = self.files(keys["files"][1])
-        mnode = self.section(keys, "modules")
-        modules = _modules_from_files(files) if mnode is None else self.modules(mnode)
         parts = self.parts(keys["parts"][1])
 
         public_tests, hidden_tests = folder / "tests" / "public", folder / "tests" / "hidden"
@@ -683,7 +667,6 @@ class _Validator:
             root=folder,
             spec_file=self.file,
             files=files,
-            modules=modules,
             parts=parts,
             public_tests=public_tests,
             hidden_tests=hidden_tests,
@@ -695,23 +678,6 @@ class _Validator:
             template_dir=project_root / "student_template" / name,
             mutants_dir=project_root / "tests" / "mutants" / name,
         )
-
-
-def _modules_from_files(files: tuple[str, ...]) -> tuple[str, ...]:
-    """Dotted module names of the `.py` files (`model/__init__.py` -> `model`)."""
-    out: list[str] = []
-    for f in files:
-        if not f.endswith(".py"):
-            continue
-        parts = f[: -len(".py")].split("/")
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        if not parts or not all(_IDENT.fullmatch(p) for p in parts):
-            continue
-        name = ".".join(parts)
-        if name not in out:
-            out.append(name)
-    return tuple(out)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Composable hypothesis strategies for image, logit and label inputs."""
+"""Composable hypothesis strategies for image and logit inputs."""
 
 from __future__ import annotations
 
@@ -28,21 +28,6 @@ def uint8_images(
     )
 
 
-def float_images(
-    *,
-    max_n: int = 8,
-    max_side: int = 16,
-    channels: tuple[int, ...] = (3,),
-    low: float = 0.0,
-    high: float = 1.0,
-) -> st.SearchStrategy[np.ndarray]:
-    """Batches of float32 images, N×H×W×C, entries in [low, high]."""
-    elements = st.floats(low, high, width=32, allow_nan=False, allow_infinity=False)
-    return shapes_nhwc(max_n=max_n, max_side=max_side, channels=channels).flatmap(
-        lambda shape: hnp.arrays(np.float32, shape, elements=elements)
-    )
-
-
 def logits(
     *, max_n: int = 16, max_k: int = 10, min_k: int = 2, ties: bool = True
 ) -> st.SearchStrategy[np.ndarray]:
@@ -54,25 +39,4 @@ def logits(
     )
     return st.tuples(st.integers(1, max_n), st.integers(min_k, max_k)).flatmap(
         lambda shape: hnp.arrays(np.float32, shape, elements=elements)
-    )
-
-
-def label_vectors(
-    *, num_classes: int = 2, min_n: int = 1, max_n: int = 40
-) -> st.SearchStrategy[np.ndarray]:
-    """1-D int64 label vectors with values in [0, num_classes)."""
-    return st.integers(min_n, max_n).flatmap(
-        lambda n: hnp.arrays(np.int64, (n,), elements=st.integers(0, num_classes - 1))
-    )
-
-
-def label_pairs(
-    *, num_classes: int = 2, min_n: int = 1, max_n: int = 40
-) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
-    """(y_true, y_pred) pairs of equal length."""
-    return st.integers(min_n, max_n).flatmap(
-        lambda n: st.tuples(
-            hnp.arrays(np.int64, (n,), elements=st.integers(0, num_classes - 1)),
-            hnp.arrays(np.int64, (n,), elements=st.integers(0, num_classes - 1)),
-        )
     )

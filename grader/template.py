@@ -395,7 +395,12 @@ def _template_bytes(src: Path) -> bytes:
     data = src.read_bytes()
     if src.suffix != ".py":
         return data
-    return strip_solution(data.decode("utf-8"), str(src)).encode("utf-8")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise MarkerError(str(src), line, f"is not UTF-8 text ({exc.reason})") from None
+    return strip_solution(text, str(src)).encode("utf-8")
 
 
 def build_assignment(

@@ -27,13 +27,29 @@ for _name in ("maxtuple", "maxlist", "maxarray", "maxdict", "maxset", "maxfrozen
     setattr(_REPR, _name, 30)
 
 
-def points(n: float, *, part: str) -> pytest.MarkDecorator:
-    """Mark a test as worth `n` points in `part` (a part named in assignment.yaml)."""
+PER_CHOICES = ("case", "test")
+
+
+def points(n: float, *, part: str, per: str | None = None) -> pytest.MarkDecorator:
+    """Mark a test as worth `n` points in `part` (a part named in assignment.yaml).
+
+    A parametrized test (`@pytest.mark.parametrize`, or a fixture with `params=`) must say how
+    its points count, or the grading run stops with a configuration error:
+
+    - `per="case"`: every case is worth `n` (3 cases of `@points(2, ..., per="case")`: 6 points);
+    - `per="test"`: the test function is worth `n` in all, split evenly across its cases
+      (3 cases of `@points(6, ..., per="test")`: 2 points each).
+
+    A test that is not parametrized (a hypothesis `@given` test is one test) needs neither.
+    """
     if not isinstance(n, int | float) or isinstance(n, bool) or n <= 0:
         raise ValueError(f"points must be a positive number, got {n!r}")
     if not isinstance(part, str) or not part:
         raise ValueError("points(...) needs part='<a part of assignment.yaml>'")
-    return getattr(pytest.mark, POINTS_MARK)(float(n), part=part)
+    if per is not None and per not in PER_CHOICES:
+        raise ValueError(f"points(..., per=...) must be 'case' or 'test', got {per!r}")
+    kwargs = {"part": part} if per is None else {"part": part, "per": per}
+    return getattr(pytest.mark, POINTS_MARK)(float(n), **kwargs)
 
 
 def _as_array(x: Any, what: str, side: str) -> np.ndarray:

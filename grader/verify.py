@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.mutants import Mutant, build_mutant, load_mutants
+from grader.mutants import Mutant, build_mutant, check_part, load_mutants
 from grader.results import GradeResult
 from grader.runner.session import grade_in_subprocess
 
@@ -103,8 +103,7 @@ def verify_assignment(
     report = VerifyReport(spec.name)
     mutants = load_mutants(spec.mutants_dir)
     for m in mutants:
-        if m.part is None or m.part not in spec.part_names:
-            raise ValueError(f"{m.path}: part {m.part!r} is not a part of {spec.name}")
+        check_part(m, spec.part_names)
     with tempfile.TemporaryDirectory(prefix="grader-verify-") as tmp:
         jobs_list: list[tuple[str, str, Path, Any]] = [
             ("reference", "reference", spec.reference_dir, None),

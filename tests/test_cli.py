@@ -259,3 +259,63 @@ def test_two_different_submissions_are_refused(tmp_path):
 def test_invalid_keyword_expression_is_a_usage_error():
     proc = grader("--root", str(TOY_ROOT), "check", "toy", str(REFERENCE), "-k", "add and (")
     assert_one_line_usage_error(proc, "is not a valid expression")
+
+
+# --- an instructor's mistakes in the reference and the mutants: one line, file:line, exit 2 ----
+
+
+def _toy_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(TOY_ROOT, root)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needles"),
+    [
+        (b"    # END SOLUTION\n", b"    # END SOLUTIO\n", ("toy.py:16: ", "# BEGIN SOLUTION inside the SOLUTION block opened on line 9")),
+        (b"    # BEGIN SOLUTION\n    return a + b\n", b"    return a + b\n", ("toy.py:10: ", "# END SOLUTION without a matching BEGIN")),
+        (b'"""Return a + b."""', b'"""Return a \xff b."""', ("toy.py:8: ", "is not UTF-8 text")),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("check", [False, True])
+def test_a_broken_solution_marker_stops_build_with_its_file_and_line(tmp_path, old, new, needles, check):
+    root = _toy_copy(tmp_path)
+    reference = root / "reference" / "toy" / "toy.py"
+    data = reference.read_bytes()
+    assert old in data
+    reference.write_bytes(data.replace(old, new, 1))
+    proc = grader("--root", str(root), "build", "toy", *(["--check"] if check else []))
+    assert_one_line_usage_error(proc, str(reference), *needles)
+
+
+@pytest.mark.parametrize(
+    ("mutant", "needles"),
+    [
+        ("part: nosuch\nreplace:\n  - {file: toy.py, old: 'torch.clamp(t, min=0)', new: 'torch.abs(t)'}\n",
+         ("bad.yaml:1: ", "part 'nosuch' is not a part of the assignment (basics, arrays, torch_ops, objects, training)")),
+        ("description: no part\nreplace:\n  - {file: toy.py, old: 'torch.clamp(t, min=0)', new: 'torch.abs(t)'}\n",
+         ("bad.yaml: ", "names no part; add `part: NAME`, one of: basics")),
+        ("part: torch_ops\nreplace:\n  - file: toy.py\n    old: [unclosed\n    new: x\n",
+         ("bad.yaml:5: ", "not valid YAML: expected ',' or ']'")),
+        ("part: torch_ops\nreplace:\n  - file: toy.py\n    old: 'not in the file'\n    new: x\n",
+         ("bad.yaml:3: ", "'not in the file' occurs 0 times in toy.py; it must occur exactly once")),
+        ("part: torch_ops\nreplace:\n  - file: toy.py\n    old: x\n",
+         ("bad.yaml:3: ", "replace[0] needs string keys file, old, new")),
+        ("part: torch_ops\nrepalce: []\n", ("bad.yaml:2: ", "unknown key(s) repalce")),
+        ("part: torch_ops\nfiles:\n  toy.py/inner.py: x\n", ("bad.yaml:3: ", "cannot create toy.py/inner.py")),
+    ],
+)  # fmt: skip
+def test_a_bad_mutant_stops_verify_with_its_file_and_line(tmp_path, mutant, needles):
+    root = _toy_copy(tmp_path)
+    (root / "tests" / "mutants" / "toy" / "bad.yaml").write_text(mutant)
+    proc, elapsed = timed_grader("--root", str(root), "verify", "toy", "--jobs", "1")
+    assert_one_line_usage_error(proc, *needles)
+    assert elapsed < FAST  # found before anything is graded
+
+
+@pytest.mark.parametrize("command", [[], ["build"], ["lint"], ["verify"], ["grade"]])
+def test_every_help_says_what_exit_code_1_means(command):
+    text = " ".join(grader(*command, "--help").stdout.split())
+    assert "1 a check failed: `build --check` found template drift, `verify` found a failed check, `lint` found problems" in text
+    assert "2 usage/configuration error" in text and "a broken solution marker, a bad mutant" in text

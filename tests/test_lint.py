@@ -169,12 +169,6 @@ def _missing_file(a: Path) -> tuple[Path, str, str]:
     return path, "- helpers.py", "files[1]: helpers.py is not a file in"
 
 
-def _missing_module(a: Path) -> tuple[Path, str, str]:
-    path = a / "assignment.yaml"
-    _edit(path, "files: [toy.py]", "files: [toy.py]\nmodules:\n  - toy\n  - toy.extras")
-    return path, "- toy.extras", "modules[1]: toy.extras is neither a .py file nor a package in"
-
-
 def _bad_yaml_key(a: Path) -> tuple[Path, str, str]:
     path = a / "assignment.yaml"
     _edit(path, "hypothesis:", "hypotheses:")
@@ -193,7 +187,6 @@ DEFECTS: dict[str, Callable[[Path], tuple[Path, str, str]]] = {
     "public test uses reference": _public_reference,
     "public test reaches reference through fixtures": _public_reference_through_fixture,
     "files entry missing from the reference": _missing_file,
-    "modules entry missing from the reference": _missing_module,
     "bad yaml key": _bad_yaml_key,
     "part without tests": _part_without_tests,
 }
@@ -277,7 +270,7 @@ def test_marks_on_the_class_the_module_and_by_alias_count(toy):
             pass
 
 
-        @pts(1, part=PART)
+        @pts(1, part=PART, per="case")
         @given(n=st.integers())
         @pytest.mark.parametrize("a, b", [(1, 2)])
         def test_alias_constant_and_non_fixture_arguments(student, n, a, b, flag=True):

@@ -33,7 +33,7 @@ name: toy
 title: "Toy: a test assignment"
 version: "2.1"
 files: [dataset.py, model/__init__.py, model/target.py, notes.txt]
-modules: [dataset, model.target]
+# a comment line: allowed anywhere (it keeps the line numbers below as they were)
 parts:
   - name: standardization
     points: 10
@@ -115,7 +115,6 @@ def test_full_file_loads_every_field(tmp_path: Path) -> None:
     assert spec.root == folder.resolve()
     assert spec.spec_file == path.resolve()
     assert spec.files == ("dataset.py", "model/__init__.py", "model/target.py", "notes.txt")
-    assert spec.modules == ("dataset", "model.target")
     assert spec.parts == (
         Part("standardization", 10.0, "ImageStandardizer fit/transform"),
         Part("architecture", 20.5, "Target and Source networks"),
@@ -148,7 +147,6 @@ def test_full_file_loads_every_field(tmp_path: Path) -> None:
 def test_minimal_file_gets_the_defaults(tmp_path: Path) -> None:
     spec = load_spec(write(tmp_path, MINIMAL).parent)  # the folder works as well as the file
     folder = (tmp_path / "assignments" / "toy").resolve()
-    assert spec.modules == ("toy", "pkg", "pkg.sub.mod")  # derived from the .py files
     assert spec.public_tests == folder / "tests" / "public"
     assert spec.hidden_tests == folder / "tests" / "hidden"
     assert spec.limits == Limits() == Limits(10.0, 60.0, 900.0, 4096.0)
@@ -175,11 +173,10 @@ def test_return_limit_is_read_and_checked(tmp_path: Path) -> None:
 
 
 def test_empty_optional_sections_mean_defaults(tmp_path: Path) -> None:
-    text = MINIMAL + "modules:\ntests:\nlimits:\nhypothesis:\ntraining:\n  cpu:\ndata:\n"
+    text = MINIMAL + "tests:\nlimits:\nhypothesis:\ntraining:\n  cpu:\ndata:\n"
     spec = load_spec(write(tmp_path, text))
     assert spec.limits == Limits()
     assert spec.training == TrainingSettings()
-    assert spec.modules == ("toy", "pkg", "pkg.sub.mod")
 
 
 @pytest.mark.parametrize(
@@ -428,11 +425,11 @@ ERROR_CASES: list[tuple[str, str, str | None, int | None, str]] = [
         "got 'a.py'",
     ),
     (
-        "modules-bad",
-        replace_line(FULL, "modules: [dataset, model.target]", "modules: [dataset, model..target]"),
-        "modules[1]",
+        "modules-no-longer-a-key",
+        replace_line(FULL, "# a comment line: allowed anywhere (it keeps the line numbers below as they were)", "modules: [dataset, model.target]"),
+        "modules",
         5,
-        "expected a dotted module name",
+        "unknown key 'modules'",
     ),
     (
         "tests-number",
@@ -527,7 +524,7 @@ ERROR_CASES: list[tuple[str, str, str | None, int | None, str]] = [
     ("syntax-tab", replace_line(FULL, "  seed: 7", "\tseed: 7"), None, 30, "YAML syntax error"),
     (
         "syntax-bracket",
-        replace_line(FULL, "modules: [dataset, model.target]", "modules: [dataset"),
+        replace_line(FULL, "# a comment line: allowed anywhere (it keeps the line numbers below as they were)", "extra: [dataset"),
         None,
         6,
         "YAML syntax error",
@@ -735,7 +732,6 @@ ACCEPTED: dict[str, Any] = {
     "title": _nonblank,
     "version": lambda v: _nonblank(v) or _is_num(v),
     "files": lambda v: _list_of(v, str),
-    "modules": lambda v: v is None or _list_of(v, str),
     "parts": lambda v: _list_of(v, dict),
     "parts[1].name": lambda v: isinstance(v, str),
     "parts[1].points": lambda v: _is_num(v) and v > 0,

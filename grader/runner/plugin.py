@@ -28,7 +28,7 @@ from grader.sandbox.client import (
     StudentTimeout,
     Submission,
 )
-from grader.testing import POINTS_MARK
+from grader.testing import PER_CHOICES, POINTS_MARK
 
 PUBLIC_FORBIDDEN_FIXTURES = frozenset({"reference"})
 # Set on the function of a fixture made by a training check: tests that use it run last.
@@ -80,6 +80,7 @@ class GradingPlugin:
         self.refused = refused
         self.parts = parts  # only the tests of these parts run (None: all)
         self.collected: list[str] = []  # names of the tests collected, before any selection
+        self.cases: dict[str, int] = {}  # test function -> its collected (parametrized) cases
         self.submission_dir = submission_dir
         self.data_dir_path = data_dir
         self.base_seed = base_seed
@@ -273,15 +274,18 @@ class GradingPlugin:
         return _AssignmentModule.from_parent(parent, path=module_path, module_name=name)
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        config.addinivalue_line("markers", f"{POINTS_MARK}(n, part): points of a grading test")
+        config.addinivalue_line("markers", f"{POINTS_MARK}(n, part, per): points of a grading test")
 
     def pytest_itemcollected(self, item: pytest.Item) -> None:
         """Remember every collected test's name (for "matched no test" messages)."""
         self.collected.append(item.name)
+        function = _function_of(item)
+        self.cases[function] = self.cases.get(function, 0) + 1
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         parts = set(self.assignment.part_names)
         hidden = self.assignment.hidden_tests.resolve()
+        reported: set[str] = set()  # parametrized test functions already reported
         for item in items:
             mark = item.get_closest_marker(POINTS_MARK)
             where = item.nodeid
@@ -294,6 +298,7 @@ class GradingPlugin:
                     f"{where}: names part {part!r}, which assignment.yaml does not define "
                     f"(parts: {', '.join(sorted(parts))})"
                 )
+            self._check_per(item, mark, reported)
             if not _is_under(Path(str(item.path)), hidden):
                 asked = PUBLIC_FORBIDDEN_FIXTURES & set(getattr(item, "fixturenames", ()))
                 if asked:
@@ -348,6 +353,22 @@ class GradingPlugin:
         return report
 
     # --- helpers ------------------------------------------------------------------------
+    def _check_per(self, item: pytest.Item, mark: pytest.Mark, reported: set[str]) -> None:
+        """A parametrized test must say how its points count: `per="case"` or `per="test"`."""
+        per, function = mark.kwargs.get("per"), _function_of(item)
+        if function in reported:
+            return
+        if per is not None and per not in PER_CHOICES:
+            reported.add(function)
+            self.config_errors.append(f'{function}: @points(..., per={per!r}): use per="case" or per="test"')
+        elif per is None and getattr(item, "callspec", None) is not None:
+            reported.add(function)
+            n, k = float(mark.args[0]), self.cases.get(function, 1)
+            self.config_errors.append(
+                f"{function}: is parametrized ({k} cases), so its @points must say how its {n:g} points "
+                f'count: per="case" ({n:g} each) or per="test" ({n:g} split across the cases)'
+            )
+
     def _new_result(self, item: pytest.Item) -> TestResult:
         mark = item.get_closest_marker(POINTS_MARK)
         assert mark is not None  # checked at collection
@@ -358,7 +379,7 @@ class GradingPlugin:
             nodeid=item.nodeid,
             name=item.name,
             part=str(mark.kwargs["part"]),
-            max_points=float(mark.args[0]),
+            max_points=_case_points(mark, self.cases.get(_function_of(item), 1)),
             outcome="failed",
             visibility="hidden" if hidden else "public",
             description=(doc or "").strip().split("\n\n")[0],
@@ -489,6 +510,18 @@ class _AssignmentModule(pytest.Module):
 def _part_of(item: pytest.Item) -> str | None:
     mark = item.get_closest_marker(POINTS_MARK)
     return None if mark is None else mark.kwargs.get("part")
+
+
+def _function_of(item: pytest.Item) -> str:
+    """The test function an item is a case of: its node id without the `[case id]`."""
+    parent = item.parent.nodeid if item.parent is not None else ""
+    return f"{parent}::{getattr(item, 'originalname', item.name)}"
+
+
+def _case_points(mark: pytest.Mark, cases: int) -> float:
+    """The points of one item: `n`, or with `per="test"` its share of `n` over `cases`."""
+    n = float(mark.args[0])
+    return n / max(cases, 1) if mark.kwargs.get("per") == "test" else n
 
 
 def _clean_example(text: str, item: pytest.Item) -> str:

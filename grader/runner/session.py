@@ -29,7 +29,7 @@ from grader.intake import (
     stage_submission,
     submission_kind,
 )
-from grader.results import GradeResult, PartResult, score_parts
+from grader.results import POINTS_DIGITS, GradeResult, PartResult, score_parts
 from grader.runner import packages
 from grader.runner.data import resolve_data_dir
 from grader.runner.plugin import ConfigError, GradingPlugin
@@ -144,7 +144,8 @@ def run_session(
     tests = sorted(plugin.results, key=lambda t: t.nodeid)
     if public_only or parts:  # a part is worth what its tests that ran are worth
         for part in part_results:
-            part.max_points = min(part.max_points, sum(t.max_points for t in tests if t.part == part.name))
+            ran = round(sum(t.max_points for t in tests if t.part == part.name), POINTS_DIGITS)
+            part.max_points = min(part.max_points, ran)
     total = score_parts(part_results, tests)
     return GradeResult(
         assignment=spec.name,
