@@ -54,6 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser(
+        "new",
+        help="scaffold a new assignment that build, verify and make test accept at once",
+        description="Write assignments/NAME/ (assignment.yaml with comments, a data generator, one "
+        "public and one hidden test), reference/NAME/ (a reference file with solution markers) and "
+        "tests/mutants/NAME/ (a mutant per part). Nothing is overwritten. docs/new-assignment.md "
+        "walks through the files.",
+    )
+    p.add_argument("name", help="the assignment's name: lower-case letters, digits and _")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser(
         "build",
         help="generate student_template/ from reference/",
         description="Strip solution markers from reference/<a>/ into student_template/<a>/.",
@@ -190,6 +201,33 @@ def _names(args: argparse.Namespace, project: Any) -> list[str]:
     if not args.assignment:
         raise UsageError("name an assignment or pass --all")
     return [args.assignment]
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """Scaffold a new assignment."""
+    from grader.scaffold import ScaffoldError, create, next_steps
+
+    root = args.root if args.root is not None else _project_root_for_new()
+    try:
+        written = create(root, args.name)
+    except ScaffoldError as exc:
+        raise UsageError(str(exc)) from None
+    console = _console()
+    console.print(f"new assignment {args.name}: wrote {len(written)} files under {root}")
+    for path in written:
+        console.print(f"  {path.relative_to(root)}")
+    console.print(next_steps(args.name))
+    return EXIT_OK
+
+
+def _project_root_for_new() -> Path:
+    """The project to add to: the one found from the current folder, else the current folder."""
+    from grader.spec import Project, SpecError
+
+    try:
+        return Project.discover().root
+    except SpecError:
+        return Path.cwd()
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
