@@ -126,6 +126,7 @@ def lint_assignment(*, spec: AssignmentSpec) -> LintReport:
             if public:
                 problems.extend(_forbidden_fixtures(module, scope))
     problems.extend(_part_problems(spec, tests, lines))
+    problems.extend(_import_problems(spec))
     problems.sort(key=lambda p: (str(p.file), p.line or 0))  # stable: same line, found order
     return LintReport(spec.name, tuple(problems), tests=len(tests), parts=len(spec.parts))
 
@@ -660,3 +661,89 @@ def _forbidden_fixtures(module: _Module, scope: list[_Module]) -> list[LintProbl
                 )
             )
     return problems
+
+
+# ----------------------------------------------------------------------------------------------
+# imports: the assignment's package, and what public files may reach
+# ----------------------------------------------------------------------------------------------
+
+
+def _python_files(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if not any(p in _SKIP_DIRS or p.startswith(".") for p in rel.parts[:-1]):
+            yield path
+
+
+def _absolute(module: str, node: ast.ImportFrom) -> str | None:
+    """The absolute module name of `from ... import` in the module `module` (None: above the top)."""
+    if node.level == 0:
+        return node.module
+    parts = module.split(".")[:-1]  # the package of a module (test files are never packages)
+    if node.level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _import_problems(spec: AssignmentSpec) -> list[LintProblem]:
+    """Helpers imported by a bare name (they would clash between assignments), and files that
+    students get (everything but the hidden tests) importing from the hidden tests."""
+    from grader.runner import packages
+
+    problems: list[LintProblem] = []
+    root = spec.root.resolve()
+    hidden = spec.hidden_tests.resolve()
+    prefix = packages.package_name(spec) + "."
+    for path in _python_files(root):
+        module = packages.module_name_for(spec, path)
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except (SyntaxError, OSError, ValueError):
+            continue  # reported where it matters (test files), or by the import itself
+        public = not path.resolve().is_relative_to(hidden)
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                absolute = _absolute(module or "", node) if module else node.module
+                if absolute is None:
+                    continue
+                names = [absolute] + [f"{absolute}.{alias.name}" for alias in node.names]
+                # relative: inside the package, never bare; absolute: the module named
+                names = [n for n in names if n.startswith(prefix)] if node.level else names[:1]
+            if not names:
+                continue
+            for problem in _import_problem(path, node.lineno, names, root, prefix, hidden if public else None):
+                problems.append(problem)
+                break  # one problem per import statement
+    return problems
+
+
+def _import_problem(
+    path: Path, line: int, names: list[str], root: Path, prefix: str, hidden: Path | None
+) -> Iterator[LintProblem]:
+    """The problems of one import statement naming `names` (`hidden`: None in a hidden file)."""
+    for name in names:
+        if not name.startswith(prefix):
+            first = name.split(".")[0]
+            if (path.parent / f"{first}.py").is_file() or (path.parent / first / "__init__.py").is_file():
+                yield LintProblem(
+                    path,
+                    line,
+                    f"imports the helper `{first}` by a bare name: import it from the assignment's "
+                    f"package (`from . import {first}`, or `from {prefix.rstrip('.')}... import {first}`), "
+                    "so that two assignments cannot share it",
+                )
+            continue
+        target = root.joinpath(*name[len(prefix) :].split("."))
+        found = [p for p in (target.with_suffix(".py"), target) if p.exists()]
+        if hidden is not None and found and found[0].resolve().is_relative_to(hidden):
+            yield LintProblem(
+                path,
+                line,
+                f"imports `{name}` from the hidden tests, which students never get: move what it "
+                "needs out of the hidden folder, or this file into it",
+            )
+

@@ -391,3 +391,39 @@ def test_hidden_tests_may_use_the_reference(toy):
 def test_a_test_file_that_does_not_parse(toy):
     problems = _lint_public(toy, "def test_x(:\n    pass\n")
     assert any("does not parse, so it cannot be checked" in p for p in problems)
+
+
+# ----------------------------------------------------------------------------------------------
+# Imports: helpers through the assignment's package; nothing public reaches the hidden tests
+# ----------------------------------------------------------------------------------------------
+
+
+def test_a_helper_imported_by_a_bare_name_is_reported(toy: Path) -> None:
+    hidden = _assignment(toy) / "tests" / "hidden"
+    (hidden / "standins.py").write_text("VALUE = 1\n")
+    test = hidden / "test_hidden.py"
+    _edit(test, "from grader", "import standins\nfrom grader")
+    out = _lint(toy, "toy")
+    assert out.returncode == 1
+    line = _line_of(test, "import standins")
+    assert f"test_hidden.py:{line}: imports the helper `standins` by a bare name" in out.stdout
+    _edit(test, "import standins\n", "from . import standins\n")
+    assert _lint(toy, "toy").returncode == 0
+
+
+def test_a_public_file_importing_from_the_hidden_tests_is_reported(toy: Path) -> None:
+    folder = _assignment(toy)
+    (folder / "tests" / "hidden" / "secrets_helper.py").write_text("ANSWER = 42\n")
+    public = folder / "tests" / "public" / "test_public.py"
+    _edit(public, "from grader", "from ..hidden import secrets_helper\nfrom grader")
+    (folder / "helpers.py").write_text("from assignments.toy.tests.hidden.secrets_helper import ANSWER\n")
+    out = _lint(toy, "toy")
+    assert out.returncode == 1
+    assert "imports `assignments.toy.tests.hidden.secrets_helper` from the hidden tests" in out.stdout
+    assert f"test_public.py:{_line_of(public, 'secrets_helper')}:" in out.stdout
+    assert "helpers.py:1:" in out.stdout
+    # The hidden tests themselves may import it.
+    hidden_test = folder / "tests" / "hidden" / "test_hidden.py"
+    _edit(hidden_test, "from grader", "from . import secrets_helper\nfrom grader")
+    again = _lint(toy, "toy").stdout
+    assert "test_public.py" in again and "test_hidden.py" not in again
