@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.sandbox import launcher, zygote  # noqa: E402
-from grader.sandbox.client import Sandbox  # noqa: E402
-from grader.sandbox.output import OutputSink  # noqa: E402
+from grader.sandbox.host import launcher, zygote  # noqa: E402
+from grader.sandbox.host.client import Sandbox  # noqa: E402
+from grader.sandbox.host.output import OutputSink  # noqa: E402
 
 
 def _sandbox_starts(submission: Path, runs: int) -> list[float]:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.intake import stage_submission  # noqa: E402
 from grader.runner.hostlock import HostGate  # noqa: E402
-from grader.sandbox.client import Sandbox, Submission  # noqa: E402
+from grader.sandbox.host.client import Sandbox, Submission  # noqa: E402
 
 
 def _median_ms(times: list[float]) -> str:

@@ -440,7 +440,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """Report the sandbox's layers on this machine."""
     import json
 
-    from grader.sandbox.doctor import diagnose, render
+    from grader.sandbox.host.doctor import diagnose, render
 
     report = diagnose()
     if args.json:

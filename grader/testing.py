@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.sandbox.client import Handle
+from grader.sandbox.host.client import Handle
 
 POINTS_MARK = "grader_points"
 

@@ -18,14 +18,14 @@ from grader.checks.modules import (
     verified_state,
 )
 from grader.checks.optim import assert_optimizer_steps, assert_sgd_steps
-from grader.sandbox.client import Sandbox, Submission
+from grader.sandbox.host.client import Sandbox, Submission
 
 MOD = '''
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-import grader.childlib.harness as h
+import grader.sandbox.child.harness as h
 
 
 class Net(nn.Module):

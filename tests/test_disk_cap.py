@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader.runner.plugin import GradingPlugin
-from grader.sandbox.client import Sandbox, Submission
+from grader.sandbox.host.client import Sandbox, Submission
 from grader.spec import SpecError, load_spec
 
 CAP = 64 << 20
@@ -76,9 +76,9 @@ def capped(tmp_path_factory: pytest.TempPathFactory):
     (root / "run.sh").chmod(0o755)
     with Sandbox(root, call_seconds=60, disk_bytes=CAP) as sb:
         sb.start()
-        layer = next(x for x in sb.layers if x["name"] == "disk cap")
-        if not layer["active"]:
-            pytest.skip(f"no disk cap here: {layer['detail']}")
+        layer = next(x for x in sb.layers if x.name == "disk cap")
+        if not layer.active:
+            pytest.skip(f"no disk cap here: {layer.detail}")
         yield sb
 
 
@@ -114,9 +114,9 @@ def test_the_submission_is_whole_in_the_capped_folder_and_the_cap_reported(cappe
     assert seen["data"] == "1 2 3\n" and seen["helper"] == 42
     prepared = (capped.workdir / "run.sh").stat().st_mode & 0o777
     assert seen["script_mode"] == oct(prepared)
-    layer = next(x for x in capped.layers if x["name"] == "disk cap")
-    assert layer["active"] and "64 MiB to write" in layer["detail"], layer
-    assert "writable in all" in layer["detail"]
+    layer = next(x for x in capped.layers if x.name == "disk cap")
+    assert layer.active and "64 MiB to write" in layer.detail, layer
+    assert "writable in all" in layer.detail
 
 
 def test_the_assignment_sets_the_cap(tmp_path: Path):
@@ -141,7 +141,7 @@ def test_the_assignment_sets_the_cap(tmp_path: Path):
 
 
 def test_the_doctor_shows_fallocate_refused_at_the_cap():
-    from grader.sandbox import doctor
+    from grader.sandbox.host import doctor
     from grader.sandbox.limits import Limits
 
     report = doctor.diagnose()

@@ -31,8 +31,8 @@ from grader.runner.data import (
     resolve_grading_seed,
 )
 from grader.runner.plugin import GradingPlugin
-from grader.sandbox import landlock
-from grader.sandbox.client import Submission
+from grader.sandbox.child import landlock
+from grader.sandbox.host.client import Submission
 from grader.spec import Project
 
 REPO = Path(__file__).resolve().parents[1]
@@ -351,7 +351,7 @@ def test_a_child_reading_every_file_it_can_finds_no_heldout_label(
     try:
         # The data folder's path, as a test hands it to student code that loads data.
         got = Submission(sb).walker.scan(list(needles.values()), [str(public)])
-        layers = {layer["name"]: layer["active"] for layer in sb.layers}
+        layers = {layer.name: layer.active for layer in sb.layers}
     finally:
         plugin.close()
     assert layers.get("landlock"), layers

@@ -37,8 +37,8 @@ from grader.intake import (
 from grader.mutants import Mutant, build_mutant
 from grader.results import GradeResult
 from grader.runner.session import grade_in_subprocess
-from grader.sandbox import client
-from grader.sandbox.launcher import LaunchError
+from grader.sandbox.host import client
+from grader.sandbox.host.launcher import LaunchError
 from grader.scorecard.gradescope import render_gradescope
 from grader.scorecard.junit import render_junit
 from grader.scorecard.markdown import render_markdown

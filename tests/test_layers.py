@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import cgroups, landlock, layers, seccomp_filter, slots
-from grader.sandbox.client import Sandbox, StudentCrash, StudentTimeout, Submission
-from grader.sandbox.output import OutputSink
+from grader.sandbox import layers
+from grader.sandbox.child import landlock, seccomp_filter
+from grader.sandbox.host import cgroups, slots
+from grader.sandbox.host.client import Sandbox, StudentCrash, StudentTimeout, Submission
+from grader.sandbox.host.output import OutputSink
 
 
 def isolated(code: str, *args: str) -> dict:
@@ -41,7 +43,7 @@ def test_seccomp_denies_network_namespaces_and_tracing_but_not_ordinary_work():
     got = isolated(
         """
         import ctypes, json, os, socket, subprocess
-        from grader.sandbox import seccomp_filter
+        from grader.sandbox.child import seccomp_filter
         seccomp_filter.install()
         libc = ctypes.CDLL(None, use_errno=True)
         out = {}
@@ -78,7 +80,8 @@ def test_landlock_allows_only_the_listed_paths(tmp_path):
     got = isolated(
         """
         import json, sys
-        from grader.sandbox import landlock, layers, privileges
+        from grader.sandbox import layers
+        from grader.sandbox.child import landlock, privileges
         privileges.no_new_privs()
         ro = layers.python_read_paths() + ["/usr", "/lib", "/lib64", "/etc/ld.so.cache"]
         landlock.restrict(ro, [sys.argv[1]], ["/dev/null"])
@@ -227,11 +230,11 @@ def sandbox(tmp_path_factory):
 
 def test_a_sandboxed_child_reports_every_layer(sandbox):
     sandbox.start()
-    names = [x["name"] for x in sandbox.layers]
+    names = [x.name for x in sandbox.layers]
     assert names[0] == "zygote" and names[-1] == "output cap"
     assert {"rlimits", "landlock", "seccomp", "slot uid", "no_new_privs", "pdeathsig"} <= set(names)
     for layer in sandbox.layers:
-        assert layer["detail"], f"{layer['name']} says neither what it does nor why it is off"
+        assert layer.detail, f"{layer.name} says neither what it does nor why it is off"
     meta = layers.sandbox_metadata()
     assert "rlimits" in meta["active"]
 
@@ -240,7 +243,7 @@ def test_the_child_cannot_reach_the_graders_files_or_the_network(sandbox, tmp_pa
     secret = tmp_path / "secret.txt"
     secret.write_text("hidden test")
     student = Submission(sandbox)
-    active = {x["name"] for x in sandbox.layers if x["active"]}
+    active = {x.name for x in sandbox.layers if x.active}
     if active & {"landlock", "mount namespace", "slot uid"}:
         assert student.probe.try_read(str(secret)) != "read"
         assert student.probe.try_read(__file__) != "read"
@@ -292,7 +295,7 @@ def test_a_memory_bomb_is_killed_at_the_assignments_limit(tmp_path):
     (tmp_path / "bomb.py").write_text("HOARD = []\n\ndef bomb():\n    while True:\n        HOARD.append(b'x' * (64 << 20))\n")
     with Sandbox(tmp_path, call_seconds=30, memory_bytes=256 << 20) as sb:
         sb.start()
-        assert any(x["name"] == "cgroup" and "memory 256 MiB" in x["detail"] for x in sb.layers), sb.layers
+        assert any(x.name == "cgroup" and "memory 256 MiB" in x.detail for x in sb.layers), sb.layers
         with pytest.raises(StudentCrash, match="out-of-memory killer ended it.*256 MiB"):
             Submission(sb).bomb.bomb()
 
@@ -316,8 +319,8 @@ def test_without_a_cgroup_the_memory_watch_stops_a_forking_hog(tmp_path, monkeyp
     )
     with Sandbox(tmp_path, call_seconds=30, memory_bytes=400 << 20) as sb:
         sb.start()
-        watch = next(x for x in sb.layers if x["name"] == "memory watch")
-        assert watch["active"] and "400 MiB" in watch["detail"], watch
+        watch = next(x for x in sb.layers if x.name == "memory watch")
+        assert watch.active and "400 MiB" in watch.detail, watch
         t0 = time.monotonic()
         with pytest.raises(StudentCrash, match=r"used \d+ MiB of memory .* more than the limit of 400 MiB"):
             Submission(sb).hog.hog()

@@ -31,7 +31,7 @@ limits: {call_seconds: 1, test_seconds: 30, submission_seconds: 120, memory_mb: 
 PUBLIC = '''
 import pytest
 
-from grader.sandbox.client import StudentTimeout
+from grader.sandbox.host.client import StudentTimeout
 from grader.testing import points
 
 RUNS = {"wall": 0, "cpu": 0}

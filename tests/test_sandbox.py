@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.sandbox.client import (
+from grader.sandbox.host.client import (
     Handle,
     NotPlainData,
     Sandbox,

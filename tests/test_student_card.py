@@ -16,8 +16,8 @@ from grader.results import GradeResult, PartResult, score_parts
 from grader.results import TestResult as TResult  # not named Test*: pytest would collect it
 from grader.runner.plugin import BARE_ASSERTION, _input_matters, plain_assertion
 from grader.runner.session import grade_in_subprocess
-from grader.sandbox.child import student_traceback
-from grader.sandbox.client import MissingModule, StudentCrash, StudentError, clean_traceback
+from grader.sandbox.child.server import student_traceback
+from grader.sandbox.host.client import MissingModule, StudentCrash, StudentError, clean_traceback
 from grader.scorecard import render_markdown, render_terminal
 from grader.spec import Project
 

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from grader.sandbox import zygote
-from grader.sandbox.client import Sandbox, StudentCrash, Submission
-from grader.sandbox.launcher import zygote_env
+from grader.sandbox.host import zygote
+from grader.sandbox.host.client import Sandbox, StudentCrash, Submission
+from grader.sandbox.host.launcher import zygote_env
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the zygote is Linux-only")
 
@@ -57,7 +57,7 @@ def test_a_sandbox_starts_children_from_a_shared_zygote(z, submission, monkeypat
     monkeypatch.setattr(zygote, "_shared", None)
     with Sandbox(submission, call_seconds=10) as sb:
         sb.start()
-        assert sb.layers[0]["name"] == "zygote" and sb.layers[0]["active"], sb.layers[0]
+        assert sb.layers[0].name == "zygote" and sb.layers[0].active, sb.layers[0]
         t0 = time.perf_counter()
         sb.start()
         assert time.perf_counter() - t0 < 2.0, "a restart from the zygote must not import torch again"
@@ -86,7 +86,7 @@ def test_a_dead_zygote_is_replaced(submission, monkeypatch):
         os.kill(first.pid, signal.SIGKILL)
         first.proc.wait(timeout=10)
         sb.start()
-        assert sb.layers[0]["active"], sb.layers[0]
+        assert sb.layers[0].active, sb.layers[0]
         assert zygote._shared is not first
         assert Submission(sb).mod.where()["torch"]
     zygote._close_shared()
@@ -96,5 +96,5 @@ def test_without_a_zygote_a_fresh_interpreter_is_used(submission, monkeypatch):
     monkeypatch.setenv("GRADER_ZYGOTE", "0")
     with Sandbox(submission, call_seconds=30) as sb:
         sb.start()
-        assert not sb.layers[0]["active"] and "GRADER_ZYGOTE=0" in sb.layers[0]["detail"]
+        assert not sb.layers[0].active and "GRADER_ZYGOTE=0" in sb.layers[0].detail
         assert Submission(sb).mod.where()["torch"]

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.sandbox.client import Handle, StudentFailure
+from grader.sandbox.host.client import Handle, StudentFailure
 from grader.testing import assert_close
 
 State = dict[str, torch.Tensor]

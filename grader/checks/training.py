@@ -37,7 +37,7 @@ import torch
 
 from grader.checks import metrics
 from grader.runner.plugin import TRAINING_CHECK_ATTR
-from grader.sandbox.client import StudentError, StudentFailure
+from grader.sandbox.host.client import StudentError, StudentFailure
 
 
 @dataclass

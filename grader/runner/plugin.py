@@ -20,7 +20,7 @@ import pytest
 from grader.results import TestResult
 from grader.runner import packages
 from grader.runner.hostlock import HostGate
-from grader.sandbox.client import (
+from grader.sandbox.host.client import (
     MissingModule,
     Sandbox,
     StudentError,

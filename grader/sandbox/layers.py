@@ -29,7 +29,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from grader.sandbox import cgroups, landlock, namespaces, privileges, seccomp_filter
+from grader.sandbox.child import landlock, namespaces, privileges, seccomp_filter
+from grader.sandbox.host import cgroups
 from grader.sandbox.limits import Limits, cuda_devices_present, processes_of_uid
 from grader.sandbox.limits import apply as apply_limits
 
@@ -57,7 +58,8 @@ _DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/nvidiactl", "/dev/nvidi
 
 @dataclass
 class Layer:
-    """One layer's state in one child."""
+    """One layer's state in one child: the one shape every part of the sandbox reports in
+    (the child's own layers arrive as JSON and are read back into it)."""
 
     name: str
     active: bool
@@ -279,9 +281,9 @@ def enter(policy: Policy, keep_fds: tuple[int, ...], ready_fd: int = -1) -> list
 _last: dict[str, list[dict[str, Any]]] = {}
 
 
-def record(fixture: str, layers: list[Layer] | list[dict[str, Any]]) -> None:
+def record(fixture: str, layers: list[Layer]) -> None:
     """Remember the layers a child of this process reported (by fixture name)."""
-    _last[fixture] = [asdict(x) if isinstance(x, Layer) else dict(x) for x in layers]
+    _last[fixture] = [asdict(x) for x in layers]
 
 
 def sandbox_metadata() -> dict[str, Any]:

@@ -34,8 +34,8 @@ import pytest
 from grader.mutants import Mutant, build_mutant, load_mutants
 from grader.results import GradeResult
 from grader.runner.session import grade_in_subprocess
-from grader.sandbox.launcher import zygote_env
-from grader.sandbox.zygote import Zygote
+from grader.sandbox.host.launcher import zygote_env
+from grader.sandbox.host.zygote import Zygote
 from grader.spec import Project
 
 HERE = Path(__file__).parent

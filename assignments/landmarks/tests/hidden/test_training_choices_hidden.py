@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from grader.checks.losses import assert_loss_matches
 from grader.checks.modules import definition_of, random_state, report_hint
 from grader.checks.optim import assert_optimizer_steps
-from grader.childlib.harness import tiny_model
+from grader.sandbox.child.harness import tiny_model
 from grader.testing import assert_equal, points
 
 # module → (PATIENCE, Adam's weight_decay, number of classes)

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ _PROBE = textwrap.dedent(
 
 def diagnose() -> dict[str, Any]:
     """Start a sandboxed child, and return its layers, timings and what it could reach."""
-    from grader.sandbox.client import Sandbox, Submission
+    from grader.sandbox.host.client import Sandbox, Submission
     from grader.sandbox.limits import Limits
 
     with tempfile.TemporaryDirectory(prefix="grader-doctor-") as tmp:
@@ -89,7 +90,7 @@ def diagnose() -> dict[str, Any]:
             sb.start()
             again = time.perf_counter() - t1
             seen = Submission(sb).doctor_probe.probe(str(secret), Limits().disk_bytes)
-            layers = list(sb.layers)
+            layers = [asdict(x) for x in sb.layers]
     return {
         "python": sys.executable,
         "platform": platform.platform(),

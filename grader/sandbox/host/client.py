@@ -24,7 +24,8 @@ from typing import Any
 
 from grader.intake import IntakeReport, copy_staged, stage_submission
 from grader.sandbox import wire
-from grader.sandbox.launcher import Launched, LaunchError, launch
+from grader.sandbox.host.launcher import Launched, LaunchError, launch
+from grader.sandbox.layers import Layer
 from grader.sandbox.layers import record as record_layers
 
 OUTPUT_LIMIT = 1024 * 1024
@@ -199,7 +200,7 @@ class Sandbox:
         self.threads = threads
         self.memory_bytes = memory_bytes
         self.disk_bytes = disk_bytes
-        self.layers: list[dict[str, Any]] = []
+        self.layers: list[Layer] = []
         self.generation = 0
         self.restarts = 0
         self._tmp = Path(tempfile.mkdtemp(prefix=f"grader-{fixture_name}-"))
@@ -755,7 +756,7 @@ class Submission:
 
     @property
     def harness(self) -> Handle:
-        """Generic helper code inside the child (`grader.childlib.harness`)."""
+        """Generic helper code inside the child (`grader.sandbox.child.harness`)."""
         h = self.sandbox.import_module("harness", harness=True)
         object.__setattr__(h, "_label", "harness")
         return h

@@ -23,8 +23,8 @@ import platform
 import struct
 from dataclasses import dataclass, field
 
+from grader.sandbox.child.privileges import no_new_privs
 from grader.sandbox.libc import prctl
-from grader.sandbox.privileges import no_new_privs
 
 # BPF opcodes (linux/filter.h).
 _LD_W_ABS = 0x20

@@ -12,7 +12,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from grader.sandbox.memwatch import tree
+from grader.sandbox.host.memwatch import tree
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 

@@ -48,8 +48,8 @@ def preload() -> None:
     import torchvision  # noqa: F401
 
     torch.set_num_threads(1)
-    import grader.childlib.harness  # noqa: F401
-    import grader.sandbox.child  # noqa: F401
+    import grader.sandbox.child.harness  # noqa: F401
+    import grader.sandbox.child.server  # noqa: F401
     import grader.sandbox.layers  # noqa: F401
 
     # The first optimizer imports torch._dynamo; a one-element parameter runs no parallel op.
@@ -92,7 +92,7 @@ def _become_child(sock: socket.socket, wake: tuple[int, int], req: dict[str, Any
         os.environ.update(req["env"])
         os.chdir(req["cwd"])
         run = req["run"]
-        from grader.sandbox import child
+        from grader.sandbox.child import server as child
 
         code = child.run(in_fd, out_fd, run["root"], int(run["threads"]), ready_fd, run.get("policy"))
     except BaseException:  # noqa: BLE001 - report, never return into the zygote's loop
@@ -218,7 +218,7 @@ def _reap(children: dict[int, socket.socket]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: `python -m grader.sandbox.zygote --fd N`."""
+    """Entry point: `python -m grader.sandbox.host.zygote --fd N`."""
     parser = argparse.ArgumentParser(prog="grader-zygote")
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--listen", help="also accept other grading processes on this socket path")
@@ -305,7 +305,7 @@ class Zygote:
         """Start a zygote process; with `listen`, other processes may connect to `address`."""
         folder = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cmd = [sys.executable, "-s", "-P", "-u", "-m", "grader.sandbox.zygote", "--fd", str(theirs.fileno())]
+        cmd = [sys.executable, "-s", "-P", "-u", "-m", "grader.sandbox.host.zygote", "--fd", str(theirs.fileno())]
         address = str(folder / "zygote.sock") if listen else None
         if address:
             cmd += ["--listen", address]
@@ -416,7 +416,7 @@ class Zygote:
             return self._replies.pop(rid)
 
     def spawn(self, run: dict[str, Any], env: dict[str, str], cwd: str, fds: list[int]) -> ZygoteChild:
-        """Fork a child that runs `grader.sandbox.child.run(**run)` on the given descriptors
+        """Fork a child that runs `grader.sandbox.child.server.run(**run)` on the given descriptors
         (requests, responses, readiness, output)."""
         reply, got = self._request({"op": "spawn", "run": run, "env": env, "cwd": cwd}, fds, 30.0)
         pid = int(reply["pid"])

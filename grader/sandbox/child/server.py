@@ -1,6 +1,6 @@
 """The sandboxed child: imports the submission and serves requests from the grading process.
 
-Run as ``python -s -P -u -m grader.sandbox.child --in-fd N --out-fd M --root DIR``. It reads request
+Run as ``python -s -P -u -m grader.sandbox.child.server --in-fd N --out-fd M --root DIR``. It reads request
 frames on fd N and writes one response frame per request on fd M (stdout and stderr belong to
 the student's code and go to a file the grader reads). Objects that are not plain data stay
 here, in a registry, and travel as handles.
@@ -19,7 +19,7 @@ from typing import Any
 
 from grader.sandbox import wire
 
-HARNESS_MODULE = "grader.childlib.harness"
+HARNESS_MODULE = "grader.sandbox.child.harness"
 _TYPE_NAME_LIMIT = 120
 
 

@@ -79,7 +79,7 @@ class CGroup:
 
     def cpu_seconds(self) -> float | None:
         """CPU seconds charged to the group so far (every process that ever ran in it), or None."""
-        from grader.sandbox.cputime import cgroup_cpu_seconds
+        from grader.sandbox.host.cputime import cgroup_cpu_seconds
 
         for folder in [*([self.v2] if self.v2 else []), *(self.v1[k] for k in ("cpuacct", "cpu,cpuacct") if k in self.v1)]:
             seconds = cgroup_cpu_seconds(folder)

@@ -20,11 +20,13 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from grader.sandbox import cgroups, cputime, layers, memwatch, slots, zygote
+from grader.sandbox import layers
+from grader.sandbox.host import cgroups, cputime, memwatch, slots, zygote
+from grader.sandbox.host.output import OutputSink
+from grader.sandbox.layers import Layer
 from grader.sandbox.limits import Limits
-from grader.sandbox.output import OutputSink
 
 READY_TIMEOUT = 180.0
 
@@ -81,7 +83,7 @@ class Launched:
     to_child: int
     from_child: int
     sink: OutputSink
-    layers: list[dict[str, Any]]
+    layers: list[Layer]
     init_pidfd: int = -1
     cgroup: cgroups.CGroup | None = None
     slot: slots.Slot | None = None
@@ -203,22 +205,22 @@ def launch(
     child_fds = [req_r, resp_w, ready_w, sink.write_fd]
     run = {"root": str(workdir), "threads": threads, "policy": policy.to_json()}
     proc: ChildProcess | None = None
-    zygote_layer = {"name": "zygote", "active": False, "detail": ""}
+    zygote_layer = Layer("zygote", False, "")
     try:
         z = zygote.shared(zygote_env())
         if z is not None:
             try:
                 proc = z.spawn(run, env, str(workdir), child_fds)
                 where = f"pid {z.pid}" if z.pid else f"shared at {z.address}"
-                zygote_layer.update(active=True, detail=f"forked from the zygote ({where})")
+                zygote_layer.active, zygote_layer.detail = True, f"forked from the zygote ({where})"
             except zygote.ZygoteError as exc:
-                zygote_layer["detail"] = str(exc)
+                zygote_layer.detail = str(exc)
         else:
-            zygote_layer["detail"] = zygote.enabled() or "unavailable"
+            zygote_layer.detail = zygote.enabled() or "unavailable"
         if proc is None:
             cmd = [
                 # Not -I: it would ignore PYTHONHASHSEED; the environment is ours entirely anyway.
-                sys.executable, "-s", "-P", "-u", "-m", "grader.sandbox.child",
+                sys.executable, "-s", "-P", "-u", "-m", "grader.sandbox.child.server",
                 "--in-fd", str(req_r), "--out-fd", str(resp_w), "--ready-fd", str(ready_w),
                 "--root", str(workdir), "--threads", str(threads), "--policy", policy.to_json(),
             ]  # fmt: skip
@@ -254,31 +256,31 @@ def launch(
     if init_pid is not None:
         launched.init_pidfd = _open_init(init_pid, proc.pid)
     launched.start_seconds = time.perf_counter() - t0
-    if zygote_layer["active"]:
-        zygote_layer["detail"] += f", ready in {launched.start_seconds * 1000:.0f} ms"
-    cap = {"name": "output cap", "active": True, "detail": f"stdout+stderr cut at {output_limit // 1024} KiB"}
+    if zygote_layer.active:
+        zygote_layer.detail += f", ready in {launched.start_seconds * 1000:.0f} ms"
+    cap = Layer("output cap", True, f"stdout+stderr cut at {output_limit // 1024} KiB")
     watch = _memory_watch(launched, policy)
     launched.layers = [zygote_layer, *report, watch, cap]
     os.set_blocking(resp_r, False)
     return launched
 
 
-def _memory_watch(launched: Launched, policy: layers.Policy) -> dict[str, Any]:
+def _memory_watch(launched: Launched, policy: layers.Policy) -> Layer:
     """Turn the memory watch on where no cgroup limits memory; returns its layer entry."""
     limit = int(policy.limits["memory_bytes"])
     if launched.cgroup is not None and any(x.startswith("memory") for x in launched.cgroup.limits):
-        return {"name": "memory watch", "active": False, "detail": "not needed: the cgroup limits memory"}
+        return Layer("memory watch", False, "not needed: the cgroup limits memory")
     if "memory watch" in policy.disabled:
-        return {"name": "memory watch", "active": False, "detail": "switched off"}
+        return Layer("memory watch", False, "switched off")
     reason = memwatch.available()
     if reason:
-        return {"name": "memory watch", "active": False, "detail": reason}
+        return Layer("memory watch", False, reason)
     launched.watch_bytes = limit
     detail = f"the child's tree is stopped past {limit >> 20} MiB of private memory (checked 4 times a second)"
-    return {"name": "memory watch", "active": True, "detail": detail}
+    return Layer("memory watch", True, detail)
 
 
-def _wait_ready(ready_r: int, proc: ChildProcess) -> tuple[int | None, list[dict[str, Any]]]:
+def _wait_ready(ready_r: int, proc: ChildProcess) -> tuple[int | None, list[Layer]]:
     buf = b""
     deadline = time.monotonic() + READY_TIMEOUT
     init_pid = None
@@ -288,7 +290,7 @@ def _wait_ready(ready_r: int, proc: ChildProcess) -> tuple[int | None, list[dict
             if line.startswith(b"init "):
                 init_pid = int(line.split()[1])
             elif line.startswith(b"{"):
-                return init_pid, list(json.loads(line)["layers"])
+                return init_pid, [Layer(**x) for x in json.loads(line)["layers"]]
         left = deadline - time.monotonic()
         if left <= 0:
             raise LaunchError(f"the sandboxed child was not ready within {READY_TIMEOUT:.0f} s")

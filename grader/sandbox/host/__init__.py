@@ -1,0 +1,1 @@
+"""The host side of the sandbox: starting, limiting, talking to and stopping children."""
