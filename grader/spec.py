@@ -10,6 +10,7 @@ the file, the key path (`parts[1].points`) and the 1-based line of the offending
 from __future__ import annotations
 
 import difflib
+import keyword
 import math
 import os
 import re
@@ -71,7 +72,7 @@ class DeviceConfig:
 
     max_epochs: int = 40
     batch_size: int = 32
-    epoch_seconds: float = 20.0  # the time limit of one epoch's calls (CPU time of the child)
+    epoch_seconds: float = 20.0  # the limit of each call during an epoch (the child's CPU time)
     options: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
@@ -614,11 +615,11 @@ class _Validator:
         )
         name_node = keys["name"][1]
         name = self.text(name_node, "name")
-        if not _SLUG.fullmatch(name):
+        if not _SLUG.fullmatch(name) or keyword.iskeyword(name):
             raise self.error(
                 name_node,
                 "name",
-                expected="a lowercase slug matching [a-z][a-z0-9_]*",
+                expected="a lowercase slug matching [a-z][a-z0-9_]*, not a Python keyword (it names the package assignments.<name>)",
                 got=repr(name),
             )
         if name != folder.name:

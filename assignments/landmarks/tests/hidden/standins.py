@@ -1,5 +1,6 @@
-"""Stand-ins for pieces that already lost points in their own parts (hidden: never shipped to
-students; the training check loads this file in the child with `student.ship(standins)`).
+"""Stand-ins for pieces that already lost points in their own parts (hidden: not in what
+students get beforehand; at grading time the training check loads this file into the child
+with `student.ship(standins)`, where student code could read it, so nothing here is secret).
 
 `train_epoch` and `early_stopping` are the textbook behaviour the handout writes out. The
 model stand-in is deliberately *not* the handout's Target (a different small network), so a
