@@ -347,17 +347,18 @@ def _grade(args: argparse.Namespace, public_only: bool, student: bool = False) -
     parts = _parts(args, spec)
     submission = _submission(args)
     console = _console()
-    with console.status(f"grading {submission.name} ({spec.name}{', public tests' if public_only else ''})…"):
-        result = run_session(
-            spec,
-            submission,
-            public_only=public_only,
-            data_dir=args.data,
-            seed=args.seed,
-            keyword=args.keyword,
-            parts=parts,
-            require_files=True,
-        )
+    label = f"{'checking' if public_only else 'grading'} {submission.name} ({spec.name})"
+    result = run_session(
+        spec,
+        submission,
+        public_only=public_only,
+        data_dir=args.data,
+        seed=args.seed,
+        keyword=args.keyword,
+        parts=parts,
+        require_files=True,
+        progress=progress_for(label),
+    )
     if args.out is not None:
         args.out.mkdir(exist_ok=True)
     written = render(result, formats, args.out, console=console, student=student)
@@ -366,6 +367,13 @@ def _grade(args: argparse.Namespace, public_only: bool, student: bool = False) -
     if result.errors:
         return EXIT_GRADER_FAILED
     return EXIT_OK
+
+
+def progress_for(label: str) -> Any:
+    """Progress on stderr: a live bar on a terminal, plain lines in a log (grader.progress)."""
+    from grader.progress import for_stream
+
+    return for_stream(label)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -392,13 +400,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for name in names:
         spec = project.load(name)
         with console.status(f"verifying {name}…") as status:
-            report = verify_assignment(
-                spec,
-                jobs=args.jobs,
-                on_row=lambda row, s=status, n=name: s.update(
-                    f"verifying {n}… {row.submission}: {'ok' if row.ok else 'FAILED'}"
-                ),
-            )
+            report = verify_assignment(spec, jobs=args.jobs, **_verify_progress(f"verify {name}", status))
         table = Table(title=f"grader verify {name}")
         table.add_column("submission", no_wrap=True)
         table.add_column("expected")
@@ -420,6 +422,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
         all_ok &= report.ok
     console.print("verify: all checks passed" if all_ok else "verify: FAILED")
     return EXIT_OK if all_ok else EXIT_CHECK_FAILED
+
+
+def _verify_progress(label: str, status: Any) -> dict[str, Any]:
+    """verify's on_start/on_row: the status line on a terminal, a line per grading in a log."""
+    from grader.progress import Submissions
+
+    tracker: list[Submissions] = []
+
+    def on_row(row: Any) -> None:
+        verdict = f"{row.submission} {row.score:g}/{row.max_score:g} {'ok' if row.ok else 'FAILED'}"
+        status.update(tracker[0].update(verdict) if tracker else verdict)
+
+    return {"on_start": lambda n: tracker.append(Submissions(label, n)), "on_row": on_row}
 
 
 def cmd_data(args: argparse.Namespace) -> int:

@@ -98,8 +98,12 @@ def verify_assignment(
     *,
     jobs: int = 2,
     on_row: Callable[[VerifyRow], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> VerifyReport:
-    """Grade reference, template, mutants and a reference rerun; return the report."""
+    """Grade reference, template, mutants and a reference rerun; return the report.
+
+    `on_start(n)` hears how many gradings there will be; `on_row(row)` each one's verdict.
+    """
     report = VerifyReport(spec.name)
     mutants = load_mutants(spec.mutants_dir)
     for m in mutants:
@@ -113,6 +117,8 @@ def verify_assignment(
             folder = build_mutant(spec.reference_dir, m, Path(tmp) / m.name)
             jobs_list.append((m.name, "mutant", folder, m))
         jobs_list.append(("reference (again)", "rerun", spec.reference_dir, None))
+        if on_start:
+            on_start(len(jobs_list))
 
         def grade(job: tuple[str, str, Path, Any]) -> tuple[tuple[str, str, Path, Any], GradeResult | Exception]:
             try:

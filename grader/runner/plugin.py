@@ -75,8 +75,11 @@ class GradingPlugin:
         submission_deadline: float | None = None,
         refused: str | None = None,
         parts: tuple[str, ...] | None = None,
+        progress: Any = None,
     ) -> None:
         self.assignment = spec
+        self.progress = progress  # a grader.progress.Listener, or None
+        self._progress_started = False
         self.refused = refused
         self.parts = parts  # only the tests of these parts run (None: all)
         self.collected: list[str] = []  # names of the tests collected, before any selection
@@ -208,6 +211,14 @@ class GradingPlugin:
         (a busy host, not slow code) runs once more, alone on the host, before it counts."""
         from _pytest.runner import runtestprotocol
 
+        if self.progress is not None and not self._progress_started:
+            # At the first test the selection is final (-k, --part) and a run is under way.
+            self._progress_started = True
+            per_part: dict[str, int] = {}
+            for it in item.session.items:
+                part = str(_part_of(it))
+                per_part[part] = per_part.get(part, 0) + 1
+            self.progress.started(per_part)
         item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
         with self.gate().shared():
             reports = runtestprotocol(item, nextitem=nextitem, log=False)
@@ -349,7 +360,10 @@ class GradingPlugin:
             if self._student is not None and result.outcome != "passed" and "student" in item.fixturenames:
                 out = self._student.output(since_mark=True)
                 result.output = out or None
-            self.results.append(self._pending.pop(item.nodeid))
+            finished = self._pending.pop(item.nodeid)
+            self.results.append(finished)
+            if self.progress is not None:
+                self.progress.finished(item.nodeid, finished.part, finished.passed, finished.max_points)
         return report
 
     # --- helpers ------------------------------------------------------------------------

@@ -66,6 +66,7 @@ def run_session(
     parts: tuple[str, ...] | None = None,
     require_files: bool = False,
     intake_limits: IntakeLimits = DEFAULT_LIMITS,
+    progress: Any = None,
 ) -> GradeResult:
     """Grade `submission_dir` (a folder, a `.zip` or a `.ipynb`) against `spec`'s tests here.
 
@@ -75,6 +76,7 @@ def run_session(
     `parts` runs only the tests of those parts. With `require_files`, a staged folder that
     holds none of the assignment's `files:` is refused with ConfigError (see `missing_files`),
     before any child starts; `keyword` or `parts` that select no test raise ConfigError too.
+    `progress` (a grader.progress.Listener) hears of the tests as they finish.
     """
     import pytest
 
@@ -109,6 +111,7 @@ def run_session(
         submission_deadline=started + spec.limits.submission_seconds,
         refused=refused,
         parts=parts,
+        progress=progress,
     )
     args = [
         *paths,
@@ -127,6 +130,8 @@ def run_session(
             code = pytest.main(args, plugins=[plugin])
     finally:
         plugin.close()
+        if progress is not None:
+            progress.close()
         shutil.rmtree(staging, ignore_errors=True)
     if plugin.config_errors:
         raise ConfigError("\n".join(plugin.config_errors))
