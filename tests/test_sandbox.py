@@ -328,3 +328,32 @@ def test_handles_do_not_cross_sandboxes(student, tmp_path):
     b = student.mod.Box(1)
     with Sandbox(tmp_path, call_seconds=3) as other, pytest.raises(TypeError, match="another process"):
         Submission(other).m.f(b)
+
+
+SLOW_IMPORT = """
+import time
+
+_t = time.process_time()
+while time.process_time() - _t < 1.5:  # module-level work: 1.5 s of CPU
+    pass
+
+
+def answer():
+    return 42
+"""
+
+
+def test_importing_a_module_has_its_own_limit_not_the_calls(tmp_path):
+    """Import time never counts against a call's limit (issue 10, item 4)."""
+    (tmp_path / "slow.py").write_text(SLOW_IMPORT)
+    with Sandbox(tmp_path, call_seconds=0.5) as sb:
+        assert sb.import_seconds >= 60
+        assert Submission(sb).slow.answer() == 42  # a 0.5 s call limit, a 1.5 s import
+
+
+def test_an_import_that_never_ends_is_named_as_an_import(tmp_path):
+    (tmp_path / "stuck.py").write_text("while True:\n    pass\n")
+    with Sandbox(tmp_path, call_seconds=0.5) as sb:
+        sb.import_seconds = 2.0
+        with pytest.raises(StudentTimeout, match=r"within 2\.0 s .*in `import stuck \(module-level code\)`"):
+            Submission(sb).stuck.anything()

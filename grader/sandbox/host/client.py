@@ -35,6 +35,9 @@ TEST_RETURN_FACTOR = 8  # one test may receive this many times the per-call limi
 WALL_FACTOR = 3.0  # a call may wait this many times its CPU limit on the wall clock
 
 
+IMPORT_SECONDS = 60.0  # the least time (the child's CPU) a module of the submission may take to import
+
+
 class StudentFailure(AssertionError):
     """Base of the failures that student code causes; the test that met it fails.
 
@@ -195,6 +198,7 @@ class Sandbox:
         self._test_received = 0
         self.wall_factor = wall_factor
         self.extra_env = dict(env or {})
+        self.import_seconds = max(IMPORT_SECONDS, 6 * call_seconds)  # a module's import, its own limit
         # A data folder the child may read (read-only); tests hand its path to student code.
         self.data_dir = Path(data_dir).resolve() if data_dir is not None else None
         self.threads = threads
@@ -357,7 +361,9 @@ class Sandbox:
             return cached
         fields: dict[str, Any] = {"_module": name, "_harness": harness}
         try:
-            mod = self.request("import", None, fields, label=f"import {name}")
+            # Importing is not the work a test measures: it gets its own, generous limit.
+            with self.time_limit(max(self.import_seconds, self._call_override or 0.0)):
+                mod = self.request("import", None, fields, label=f"import {name} (module-level code)")
         except (StudentError, StudentCrash) as exc:
             exc.import_failure = name
             self._import_failures[name] = exc
