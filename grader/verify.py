@@ -7,15 +7,15 @@ its own part and nowhere else; a second run of the reference gives identical res
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.mutants import Mutant, build_mutant, check_part, load_mutants
 from grader.results import GradeResult
-from grader.runner.session import grade_in_subprocess
+from grader.runner.pool import grade_in_workers
 
 
 @dataclass
@@ -120,19 +120,22 @@ def verify_assignment(
         if on_start:
             on_start(len(jobs_list))
 
-        def grade(job: tuple[str, str, Path, Any]) -> tuple[tuple[str, str, Path, Any], GradeResult | Exception]:
-            try:
-                return job, grade_in_subprocess(spec.spec_file, job[2], label=job[0])
-            except Exception as exc:  # a grader failure is a verify failure, reported per row
-                return job, exc
-
         results: dict[str, GradeResult] = {}
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            for (name, kind, _folder, mutant), res in pool.map(grade, jobs_list):
+        lock = threading.Lock()
+
+        def done(index: int, res: GradeResult | Exception) -> None:
+            name, kind, _folder, mutant = jobs_list[index]
+            with lock:
                 row = _row(name, kind, mutant, res, results)
-                report.rows.append(row)
-                if on_row:
-                    on_row(row)
+            if on_row:
+                on_row(row)
+
+        submissions = [(name, folder) for name, _kind, folder, _m in jobs_list]
+        graded = grade_in_workers(spec, submissions, jobs=jobs, on_result=done)
+        # The rows in their order, each decided once every result is in (a rerun against the
+        # reference's first run, whichever finished first).
+        for (name, kind, _folder, mutant), res in zip(jobs_list, graded, strict=True):
+            report.rows.append(_row(name, kind, mutant, res, results))
     return report
 
 
