@@ -13,7 +13,9 @@ import argparse
 import difflib
 import os
 import sys
+import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     _submission_options(p)
     _grading_options(p)
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="check again each time a file of the submission changes, in a warm process (Ctrl-C stops)",
+    )
     p.set_defaults(func=cmd_check, public_only=True)
 
     p = sub.add_parser(
@@ -348,24 +355,51 @@ def _grade(args: argparse.Namespace, public_only: bool, student: bool = False) -
     submission = _submission(args)
     console = _console()
     label = f"{'checking' if public_only else 'grading'} {submission.name} ({spec.name})"
-    result = run_session(
-        spec,
-        submission,
-        public_only=public_only,
-        data_dir=args.data,
-        seed=args.seed,
-        keyword=args.keyword,
-        parts=parts,
-        require_files=True,
-        progress=progress_for(label),
-    )
-    if args.out is not None:
-        args.out.mkdir(exist_ok=True)
-    written = render(result, formats, args.out, console=console, student=student)
-    for path in written:
-        console.print(f"wrote {path}")
-    if result.errors:
-        return EXIT_GRADER_FAILED
+
+    def grade_once() -> int:
+        result = run_session(
+            spec,
+            submission,
+            public_only=public_only,
+            data_dir=args.data,
+            seed=args.seed,
+            keyword=args.keyword,
+            parts=parts,
+            require_files=True,
+            progress=progress_for(label),
+        )
+        if args.out is not None:
+            args.out.mkdir(exist_ok=True)
+        written = render(result, formats, args.out, console=console, student=student)
+        for path in written:
+            console.print(f"wrote {path}")
+        return EXIT_GRADER_FAILED if result.errors else EXIT_OK
+
+    if not getattr(args, "watch", False):
+        return grade_once()
+    return _watch(grade_once, submission, console)
+
+
+def _watch(grade_once: Callable[[], int], submission: Path, console: Any) -> int:
+    """Check now and after every change to the submission, in this (warm) process."""
+    from grader.runner.plugin import ConfigError
+    from grader.watch import watch
+
+    if not submission.is_dir():
+        raise UsageError("--watch needs a submission folder (not a .zip or a notebook)")
+
+    def check(files: list[str]) -> None:
+        if files:
+            shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+            console.rule(f"changed: {shown}")
+        t0 = time.monotonic()
+        try:
+            grade_once()
+        except ConfigError as exc:  # e.g. every file removed: say so and keep watching
+            console.print(f"grader: {exc}")
+        console.print(f"checked in {time.monotonic() - t0:.1f} s; watching {submission} for changes (Ctrl-C to stop)")
+
+    watch(check, submission)
     return EXIT_OK
 
 
