@@ -260,3 +260,18 @@ def test_without_the_stand_in_the_message_names_the_piece_that_raised(check_spec
     test = next(t for t in result.tests if t.name == "test_accuracy")
     assert not test.passed
     assert "`train_epoch`" in (test.message or "") and "raised in `train_epoch`" in (test.message or "")
+
+
+def test_the_reference_is_trained_once_per_set_of_stand_ins_in_a_process(check_spec, tmp_path: Path) -> None:
+    from grader.checks.training import REFERENCE_RUNS
+
+    REFERENCE_RUNS.clear()
+    run_session(check_spec, check_spec.reference_dir)
+    assert len(REFERENCE_RUNS) == 1
+    first = next(iter(REFERENCE_RUNS.values()))
+    assert run_session(check_spec, check_spec.reference_dir).score == 5.0
+    assert list(REFERENCE_RUNS.values()) == [first]  # not trained again
+    _write(tmp_path / "sub", {"code.py": BROKEN_LOOP})
+    run_session(check_spec, tmp_path / "sub")
+    assert len(REFERENCE_RUNS) == 2  # the train_epoch stand-in: a reference run of its own
+    assert sorted(key[4] for key in REFERENCE_RUNS) == [(), ("train_epoch",)]

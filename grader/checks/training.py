@@ -23,6 +23,7 @@ are measured the same way on the same device in the same run.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import time
@@ -516,12 +517,43 @@ class TrainingCheck:
             # Nothing the submission left running (a background thread) may slow the reference.
             student.sandbox.stop()
             substituted = set(result._student.substituted if result._student else [])
-            result.reference = check.train(reference, data, config, lambda part: _lost_by(check, part, substituted))
+            key = _reference_key(request, spec, config, substituted, dirs)
+            if key not in REFERENCE_RUNS:
+                REFERENCE_RUNS[key] = check.train(
+                    reference, data, config, lambda part: _lost_by(check, part, substituted)
+                )
+            result.reference = REFERENCE_RUNS[key]
             return result
 
         setattr(training, TRAINING_CHECK_ATTR, True)
         training.__name__ = name
         return pytest.fixture(scope="module", name=name)(training)
+
+
+# The reference's runs, once per process: a process that grades many submissions of one
+# assignment (verify's workers, batch) trains the reference once for each set of stand-ins.
+# A run depends only on the reference, the check, its settings, the data and the seed.
+REFERENCE_RUNS: dict[tuple[Any, ...], TrainingRun] = {}
+
+
+def _reference_key(
+    request: pytest.FixtureRequest, spec: Any, config: Any, substituted: set[str], dirs: tuple[Any, Any]
+) -> tuple[Any, ...]:
+    module = request.module
+    source = Path(module.__file__).read_bytes() if getattr(module, "__file__", None) else b""
+    return (
+        str(spec.reference_dir), module.__name__, request.fixturename, hashlib.sha256(source).hexdigest(),
+        tuple(sorted(substituted)), repr(config), spec.data.seed, tuple(map(str, dirs)),
+        torch.cuda.is_available(), _tree_digest(Path(spec.reference_dir)),
+    )  # fmt: skip
+
+
+def _tree_digest(folder: Path) -> str:
+    """A digest of the .py files under `folder` (names and contents): an edited reference retrains."""
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def _lost_by(check: TrainingCheck, part: str, substituted: set[str]) -> bool:
