@@ -138,27 +138,12 @@ def lint_assignment(*, spec: AssignmentSpec) -> LintReport:
 
 def _yaml_lines(spec_file: Path) -> dict[str, int]:
     """The 1-based line of each key path (`files`, `files[2]`, `parts[0].name`) of the yaml."""
-    lines: dict[str, int] = {}
-
-    def walk(node: yaml.Node, path: str) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    sub = f"{path}.{key.value}" if path else str(key.value)
-                    lines.setdefault(sub, key.start_mark.line + 1)
-                    walk(value, sub)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                lines.setdefault(f"{path}[{i}]", item.start_mark.line + 1)
-                walk(item, f"{path}[{i}]")
+    from grader.mutants import key_lines
 
     try:
-        top = yaml.compose(spec_file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        return key_lines(spec_file.read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError):  # spec loading read it a moment ago
-        return lines
-    if top is not None:
-        walk(top, "")
-    return lines
+        return {}
 
 
 def _reference_problems(spec: AssignmentSpec, lines: dict[str, int]) -> list[LintProblem]:

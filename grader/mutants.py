@@ -50,7 +50,7 @@ class Mutant:
         return f"{self.path}:{line}" if line is not None else str(self.path)
 
 
-def _key_lines(text: str) -> dict[str, int]:
+def key_lines(text: str) -> dict[str, int]:
     """The 1-based line of each key path of a YAML text (`part`, `replace[0]`, `replace[0].old`)."""
     lines: dict[str, int] = {}
 
@@ -85,7 +85,7 @@ def load_mutant(path: Path) -> Mutant:
     try:
         text = path.read_text(encoding="utf-8")
         data = yaml.safe_load(text)
-        lines = _key_lines(text)
+        lines = key_lines(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise MutantError(f"{path}: cannot read mutant: {exc}") from None
     except yaml.YAMLError as exc:
