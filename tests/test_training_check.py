@@ -77,3 +77,19 @@ def test_the_stopping_rule_never_sees_statistics_of_held_out_labels():
     # Every call of the run is timed: two predictions, a sync and an epoch each time.
     assert abs(run.cpu_seconds - 3 * (0.1 + 0.01 + 2 * 0.5)) < 1e-9
     assert run.train_seconds == run.cpu_seconds and abs(run.seconds_per_epoch - 1.11) < 1e-9
+
+
+def test_blaming_a_piece_keeps_what_the_failure_is():
+    """A wall-clock time-out stays one (the grading runs it again alone); an exit stays an exit."""
+    from grader.checks.training import blamed
+    from grader.sandbox.host.client import StudentExit, StudentTimeout
+
+    timeout = StudentTimeout("your code did not return within 20 s in `predict`")
+    timeout.wall = True
+    out = blamed(timeout, "train_epoch")
+    assert type(out) is StudentTimeout and out.wall is True
+    assert str(out) == "train_epoch: your code did not return within 20 s in `predict`"
+    tb = 'Traceback (most recent call last):\n  File "train.py", line 3, in train_epoch\nSystemExit: 1\n'
+    exited = blamed(StudentExit("x(…)", "SystemExit", "your code called sys.exit(1)", tb), "train_epoch")
+    assert type(exited) is StudentExit and exited.what == "train_epoch"
+    assert exited.exc_message == "your code called sys.exit(1) (raised in `train_epoch`, train.py line 3)"

@@ -37,6 +37,7 @@ import pytest
 import torch
 
 from grader.checks import metrics
+from grader.checks.metrics import binary_auroc, cross_entropy
 from grader.runner.plugin import TRAINING_CHECK_ATTR
 from grader.sandbox.host.client import StudentError, StudentFailure
 
@@ -101,16 +102,6 @@ class TrainingRun:
     def best_metric(self) -> float:
         """The first metric at the epoch of the lowest validation loss."""
         return self.best()
-
-
-def binary_auroc(labels: np.ndarray, logits: np.ndarray) -> float:
-    """AUROC of the positive class (column 1 of N×2 logits); see grader.checks.metrics."""
-    return metrics.binary_auroc(labels, logits)
-
-
-def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
-    """Mean cross-entropy of logits against integer labels, in float64."""
-    return metrics.cross_entropy(logits, labels)
 
 
 def default_stop_stats(accuracy: float, loss: float, metric_values: Mapping[str, float]) -> list[float]:
@@ -276,15 +267,20 @@ _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 
 
 def blamed(exc: BaseException, piece: str) -> BaseException:
-    """`exc` with a message that names the piece that was running and where it raised."""
-    if not isinstance(exc, StudentError):
-        if isinstance(exc, StudentFailure) and not str(exc).startswith(f"{piece}:"):
-            return type(exc)(f"{piece}: {exc}")
+    """`exc` with a message that names the piece that was running and where it raised.
+
+    The copy keeps the original's class and attributes (a wall-clock time-out stays one, so
+    the grading still runs it again alone)."""
+    if isinstance(exc, StudentError):
+        frames = _FRAME.findall(exc.traceback or "")
+        where = f" (raised in `{frames[-1][2]}`, {frames[-1][0]} line {frames[-1][1]})" if frames else ""
+        out: BaseException = type(exc)(piece, exc.exc_type, f"{exc.exc_message}{where}", exc.traceback)
+    elif isinstance(exc, StudentFailure) and not str(exc).startswith(f"{piece}:"):
+        out = type(exc)(f"{piece}: {exc}")
+    else:
         return exc
-    frames = _FRAME.findall(exc.traceback or "")
-    where = f" (raised in `{frames[-1][2]}`, {frames[-1][0]} line {frames[-1][1]})" if frames else ""
-    out = StudentError(piece, exc.exc_type, f"{exc.exc_message}{where}", exc.traceback)
-    out.import_failure = exc.import_failure
+    for key, value in vars(exc).items():
+        vars(out).setdefault(key, value)
     return out
 
 
