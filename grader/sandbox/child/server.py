@@ -72,7 +72,6 @@ class Server:
     def __init__(self, root: str) -> None:
         self.root = os.path.realpath(root)
         self.registry = Registry()
-        self.shipped: dict[str, types.ModuleType] = {}
 
     # --- operations -------------------------------------------------------------------
     def op_import(self, msg: dict[str, Any]) -> Any:
@@ -84,18 +83,16 @@ class Server:
         return importlib.import_module(name)
 
     def op_ship(self, msg: dict[str, Any]) -> Any:
-        """Run a file of the assignment sent by the grader as the module `_module` (once)."""
+        """Run a file of the assignment sent by the grader as the module `_module`.
+
+        The grading process sends a file once per child (it keeps the handle)."""
         name, source, filename = msg["_module"], msg["_source"], msg["_file"]
         if not all(isinstance(v, str) for v in (name, source, filename)) or not name:
             raise ValueError("bad module to load")
-        mod = self.shipped.get(name)
-        if mod is None or getattr(mod, "__grader_source__", None) != source:
-            mod = types.ModuleType(name)
-            mod.__file__ = filename
-            mod.__grader_source__ = source  # type: ignore[attr-defined]
-            sys.modules[name] = mod  # dataclasses and pickling look classes' modules up here
-            exec(compile(source, filename, "exec"), mod.__dict__)  # noqa: S102 - the grader's own file
-            self.shipped[name] = mod
+        mod = types.ModuleType(name)
+        mod.__file__ = filename
+        sys.modules[name] = mod  # dataclasses and pickling look classes' modules up here
+        exec(compile(source, filename, "exec"), mod.__dict__)  # noqa: S102 - the grader's own file
         return mod
 
     def op_getattr(self, msg: dict[str, Any]) -> Any:
