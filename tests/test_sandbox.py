@@ -355,5 +355,5 @@ def test_an_import_that_never_ends_is_named_as_an_import(tmp_path):
     (tmp_path / "stuck.py").write_text("while True:\n    pass\n")
     with Sandbox(tmp_path, call_seconds=0.5) as sb:
         sb.import_seconds = 2.0
-        with pytest.raises(StudentTimeout, match=r"within 2\.0 s .*in `import stuck \(module-level code\)`"):
+        with pytest.raises(StudentTimeout, match=r"did not return within .*in `import stuck \(module-level code\)`"):
             Submission(sb).stuck.anything()
