@@ -275,3 +275,48 @@ def test_the_reference_is_trained_once_per_set_of_stand_ins_in_a_process(check_s
     run_session(check_spec, tmp_path / "sub")
     assert len(REFERENCE_RUNS) == 2  # the train_epoch stand-in: a reference run of its own
     assert sorted(key[4] for key in REFERENCE_RUNS) == [(), ("train_epoch",)]
+
+
+# The optimizer as a Piece: its own part judges it; the training check swaps in a stand-in.
+OPTIMIZER_TESTS = {
+    "tests/hidden/test_a_fit.py": CHECK_TESTS["tests/hidden/test_a_fit.py"].replace(
+        "optimizer=lambda sub, model: sub.code.make_optimizer(model),",
+        """optimizer=Piece(
+                "make_optimizer", lambda sub, model: sub.code.make_optimizer(model), part="opt",
+                standin=lambda sub, model: sub.ship(standins).sgd(model),
+            ),""",
+    ),
+    "tests/hidden/test_b_opt.py": """
+        from grader.testing import points
+
+
+        @points(1, part="opt")
+        def test_optimizer_learning_rate(student):
+            lr = student.harness.optimizer_settings(student.code.make_optimizer(student.code.Model()))["groups"][0]["lr"]
+            assert lr == 0.5, f"lr {lr}"
+    """,
+    "tests/hidden/standins.py": """
+        import torch
+
+
+        def sgd(model):
+            return torch.optim.SGD(model.parameters(), lr=0.5)
+    """,
+}
+# lr 0: the optimizer never moves the model.
+FROZEN_OPTIMIZER = REFERENCE.replace("lr=0.5)", "lr=0.0)")
+
+
+def test_an_optimizer_piece_that_lost_its_part_is_replaced_by_its_stand_in(tmp_path: Path) -> None:
+    spec = load_spec(_assignment(tmp_path / "p", "optpiece", {"fit": 3, "opt": 1}, OPTIMIZER_TESTS, TRAINING))
+    _write(spec.reference_dir, {"code.py": REFERENCE})
+    assert run_session(spec, spec.reference_dir).score == 4.0
+    _write(tmp_path / "sub", {"code.py": FROZEN_OPTIMIZER})
+    result = run_session(spec, tmp_path / "sub")
+    by_name = {t.name: t for t in result.tests}
+    assert not by_name["test_optimizer_learning_rate"].passed  # paid once, in its own part
+    assert by_name["test_accuracy"].passed, by_name["test_accuracy"].message
+    assert result.score == 3.0
+    # Judged alone (the optimizer's part not run), the student's optimizer trains: nothing learnt.
+    alone = run_session(spec, tmp_path / "sub", parts=("fit",))
+    assert not next(t for t in alone.tests if t.name == "test_accuracy").passed

@@ -243,7 +243,8 @@ class Piece:
     `get(sub)` returns it from a side (`lambda sub: sub.train_common.train_epoch`). When a
     test of `part` has already failed, `standin(sub)` is used on both sides instead (a piece
     written out by the grader, or a different small model that does not reveal the solution),
-    so one bug is not paid for twice. `name` is how messages call it.
+    so one bug is not paid for twice. `name` is how messages call it. A criterion's or an
+    optimizer's getters also get the model: `get(sub, model)`, `standin(sub, model)`.
     """
 
     name: str
@@ -397,7 +398,9 @@ class TrainingCheck:
     device the grader has (CUDA when there is one) with `training.cpu` / `training.cuda` of
     assignment.yaml, in fresh children seeded alike. Tests that use it run after every other
     test, so `part_scores` knows which pieces already lost points. `early_stopping` and
-    `patience` are optional (without them every run lasts `max_epochs`).
+    `patience` are optional (without them every run lasts `max_epochs`). `criterion` and
+    `optimizer` are callables `(sub, model)`, or `Piece`s whose getters take `(sub, model)`
+    when a part's tests judge them and a stand-in should take over once that part lost points.
     """
 
     def __init__(
@@ -405,8 +408,8 @@ class TrainingCheck:
         *,
         model: Piece,
         train_epoch: Piece,
-        criterion: Callable[[Any, Any], Any],
-        optimizer: Callable[[Any, Any], Any],
+        criterion: Piece | Callable[[Any, Any], Any],
+        optimizer: Piece | Callable[[Any, Any], Any],
         data: Callable[[Path | None, Path | None], TrainingData],
         metrics: Mapping[str, Callable[[np.ndarray, np.ndarray], float]],
         early_stopping: Piece | None = None,
@@ -428,17 +431,28 @@ class TrainingCheck:
         self.shuffle = shuffle
 
     # --- one side ---------------------------------------------------------------------
-    def _piece(self, piece: Piece, sub: Any, lost: Callable[[str], bool], substituted: list[str]) -> Any:
+    def _piece(
+        self, piece: Piece, sub: Any, lost: Callable[[str], bool], substituted: list[str], *args: Any
+    ) -> Any:
         if piece.standin is not None and piece.part is not None and lost(piece.part):
             substituted.append(piece.name)
-            return _calling(piece.name, piece.standin, sub)
-        return _calling(piece.name, piece.get, sub)
+            return _calling(piece.name, piece.standin, sub, *args)
+        return _calling(piece.name, piece.get, sub, *args)
+
+    def _made(
+        self, what: Piece | Callable[[Any, Any], Any], name: str, sub: Any, model: Any,
+        lost: Callable[[str], bool], substituted: list[str],
+    ) -> Any:  # fmt: skip
+        """The criterion or the optimizer: a `Piece` (with a stand-in) or a plain callable."""
+        if isinstance(what, Piece):
+            return self._piece(what, sub, lost, substituted, model)
+        return _calling(name, what, sub, model)
 
     def _side(self, sub: Any, lost: Callable[[str], bool]) -> _Side:
         substituted: list[str] = []
         model = sub.harness.to_device(self._piece(self.model, sub, lost, substituted))
-        criterion = _calling("the criterion", self.criterion, sub, model)
-        optimizer = _calling("the optimizer", self.optimizer, sub, model)
+        criterion = self._made(self.criterion, "the criterion", sub, model, lost, substituted)
+        optimizer = self._made(self.optimizer, "the optimizer", sub, model, lost, substituted)
         train_epoch = self._piece(self.train_epoch, sub, lost, substituted)
         stopping = None if self.early_stopping is None else self._piece(self.early_stopping, sub, lost, substituted)
         patience = None
@@ -554,8 +568,8 @@ def _tree_digest(folder: Path) -> str:
 
 def _lost_by(check: TrainingCheck, part: str, substituted: set[str]) -> bool:
     """For the reference: a part counts as lost when the submission's piece of it was replaced."""
-    pieces = [check.model, check.train_epoch, check.early_stopping]
-    return any(p is not None and p.part == part and p.name in substituted for p in pieces)
+    pieces = [check.model, check.train_epoch, check.early_stopping, check.criterion, check.optimizer]
+    return any(isinstance(p, Piece) and p.part == part and p.name in substituted for p in pieces)
 
 
 def _calling(piece: str, get: Callable[..., Any], *args: Any) -> Any:
