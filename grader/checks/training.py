@@ -451,7 +451,8 @@ class TrainingCheck:
     def _side(self, sub: Any, lost: Callable[[str], bool]) -> _Side:
         substituted: list[str] = []
         model = sub.harness.to_device(self._piece(self.model, sub, lost, substituted))
-        criterion = self._made(self.criterion, "the criterion", sub, model, lost, substituted)
+        # On the model's device: a criterion's class weights are tensors too.
+        criterion = sub.harness.to_device(self._made(self.criterion, "the criterion", sub, model, lost, substituted))
         optimizer = self._made(self.optimizer, "the optimizer", sub, model, lost, substituted)
         train_epoch = self._piece(self.train_epoch, sub, lost, substituted)
         stopping = None if self.early_stopping is None else self._piece(self.early_stopping, sub, lost, substituted)

@@ -60,9 +60,10 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def to_device(model: nn.Module) -> nn.Module:
-    """Move `model` to the grading device (in place) and return it."""
-    return model.to(device())
+def to_device(obj: Any) -> Any:
+    """Move a module (a model, or a criterion holding class weights) to the grading device, in
+    place, and return it; anything else (a plain loss function) is returned as it is."""
+    return obj.to(device()) if isinstance(obj, nn.Module) else obj
 
 
 def synchronize() -> None:
