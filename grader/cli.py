@@ -499,6 +499,25 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Errors that are the user's to fix, by module: a command that never imported the module
+# (`check` never imports the template builder) cannot have raised its error.
+_USER_ERRORS = (
+    ("grader.spec", "SpecError"),
+    ("grader.runner.plugin", "ConfigError"),
+    ("grader.mutants", "MutantError"),
+    ("grader.template", "MarkerError"),
+)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """UsageError, FileNotFoundError and the error classes of the modules imported so far."""
+    found: list[type[BaseException]] = [UsageError, FileNotFoundError]
+    for module, name in _USER_ERRORS:
+        if module in sys.modules:
+            found.append(getattr(sys.modules[module], name))
+    return tuple(found)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = _parser()
@@ -506,14 +525,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
-    from grader.mutants import MutantError
-    from grader.runner.plugin import ConfigError
-    from grader.spec import SpecError
-    from grader.template import MarkerError
-
     try:
         return int(args.func(args))
-    except (UsageError, SpecError, ConfigError, MutantError, MarkerError, FileNotFoundError) as exc:
+    except _user_errors() as exc:
         # One line per problem (a configuration check may find several), never a traceback.
         for line in str(exc).strip().splitlines() or [type(exc).__name__]:
             print(f"grader: error: {line}", file=sys.stderr)

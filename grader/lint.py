@@ -127,6 +127,7 @@ def lint_assignment(*, spec: AssignmentSpec) -> LintReport:
                 problems.extend(_forbidden_fixtures(module, scope))
     problems.extend(_part_problems(spec, tests, lines))
     problems.extend(_import_problems(spec))
+    problems.extend(_declared_import_problems(spec, lines))
     problems.sort(key=lambda p: (str(p.file), p.line or 0))  # stable: same line, found order
     return LintReport(spec.name, tuple(problems), tests=len(tests), parts=len(spec.parts))
 
@@ -144,6 +145,23 @@ def _yaml_lines(spec_file: Path) -> dict[str, int]:
         return key_lines(spec_file.read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError):  # spec loading read it a moment ago
         return {}
+
+
+def _declared_import_problems(spec: AssignmentSpec, lines: dict[str, int]) -> list[LintProblem]:
+    """`imports:` names a module this Python cannot find (the child would go without it)."""
+    import importlib.util
+
+    problems = []
+    for i, name in enumerate(spec.imports):
+        top = name.split(".", 1)[0]
+        try:
+            found = importlib.util.find_spec(top) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            line = lines.get(f"imports[{i}]") or lines.get("imports") or 1
+            problems.append(LintProblem(spec.spec_file, line, f"imports: no module named {top!r} is installed"))
+    return problems
 
 
 def _reference_problems(spec: AssignmentSpec, lines: dict[str, int]) -> list[LintProblem]:

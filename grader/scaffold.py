@@ -53,6 +53,9 @@ hypothesis:
 data:
   generator: data:generate  # generate(out_dir, seed, *, size) in data.py of this folder
   seed: 0  # the public data set's seed; held-out data comes from a grading seed
+# The libraries student code uses: imported once by the zygote, so a student's import is
+# instant. Grading pays only for these ([numpy] alone: torch is never imported).
+imports: [numpy, torch]
 """
 
 DATA_PY = '''\

@@ -22,6 +22,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from grader.sandbox import DEFAULT_IMPORTS
+
 SPEC_FILENAME = "assignment.yaml"
 
 _SLUG = re.compile(r"[a-z][a-z0-9_]*")
@@ -126,6 +128,9 @@ class AssignmentSpec:
     reference_dir: Path
     template_dir: Path
     mutants_dir: Path
+    # The libraries the student's code uses: preloaded in the zygote, imported in the child
+    # before student code. numpy is always there (the wire codec uses it).
+    imports: tuple[str, ...] = DEFAULT_IMPORTS
 
     @property
     def max_score(self) -> float:
@@ -457,6 +462,20 @@ class _Validator:
             out.append(path)
         return tuple(out)
 
+    def imports(self, node: Node) -> tuple[str, ...]:
+        """`imports:` a list of module names (`numpy`, `scipy.stats`), each once; [] is allowed."""
+        expected = "a list of module names like [numpy, scipy.stats]"
+        if isinstance(node, SequenceNode) and not node.value:
+            return ()
+        out: list[str] = []
+        for i, item in self.sequence(node, "imports", expected):
+            key = f"imports[{i}]"
+            name = self.scalar(item, key, "a module name like numpy or scipy.stats", lambda v: isinstance(v, str) and _dotted(v))
+            if name in out:
+                raise self.error(item, key, expected="each module once", message=f"duplicate module {name!r}")
+            out.append(str(name))
+        return tuple(out)
+
     def parts(self, node: Node) -> tuple[Part, ...]:
         out: list[Part] = []
         seen: dict[str, int] = {}
@@ -611,7 +630,7 @@ class _Validator:
             top,
             "",
             ("name", "title", "version", "files", "parts"),
-            ("tests", "limits", "hypothesis", "training", "data"),
+            ("tests", "limits", "hypothesis", "training", "data", "imports"),
         )
         name_node = keys["name"][1]
         name = self.text(name_node, "name")
@@ -660,6 +679,8 @@ class _Validator:
         trnode, dnode = self.section(keys, "training"), self.section(keys, "data")
         training = TrainingSettings() if trnode is None else self.training(trnode)
         data = DataSettings() if dnode is None else self.data(dnode, folder)
+        inode = self.section(keys, "imports")
+        imports = DEFAULT_IMPORTS if inode is None else self.imports(inode)
 
         return AssignmentSpec(
             name=name,
@@ -678,6 +699,7 @@ class _Validator:
             reference_dir=project_root / "reference" / name,
             template_dir=project_root / "student_template" / name,
             mutants_dir=project_root / "tests" / "mutants" / name,
+            imports=imports,
         )
 
 

@@ -181,6 +181,12 @@ def _part_without_tests(a: Path) -> tuple[Path, str, str]:
     return path, "- name: extra", "part 'extra' has no test, so it can never earn its 1 points"
 
 
+def _import_not_installed(a: Path) -> tuple[Path, str, str]:
+    path = a / "assignment.yaml"
+    _edit(path, "tests:\n", "imports:\n  - numpy\n  - no_such_module_zq\ntests:\n")
+    return path, "- no_such_module_zq", "imports: no module named 'no_such_module_zq' is installed"
+
+
 DEFECTS: dict[str, Callable[[Path], tuple[Path, str, str]]] = {
     "test without @points": _no_points,
     "unknown part": _unknown_part,
@@ -189,6 +195,7 @@ DEFECTS: dict[str, Callable[[Path], tuple[Path, str, str]]] = {
     "files entry missing from the reference": _missing_file,
     "bad yaml key": _bad_yaml_key,
     "part without tests": _part_without_tests,
+    "declared import not installed": _import_not_installed,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import string
 import tempfile
 import textwrap
@@ -155,6 +156,31 @@ def test_minimal_file_gets_the_defaults(tmp_path: Path) -> None:
     assert spec.data == DataSettings(generator=None, seed=0, path=None)
     assert spec.parts == (Part("basics", 2.0, ""),)
     assert spec.max_score == 2.0
+
+
+def test_imports_default_to_torch_and_are_read_as_given(tmp_path: Path) -> None:
+    assert load_spec(write(tmp_path, MINIMAL)).imports == ("numpy", "torch", "torchvision")
+    given = load_spec(write(tmp_path, MINIMAL + "imports: [numpy, scipy.stats, sklearn]\n"))
+    assert given.imports == ("numpy", "scipy.stats", "sklearn")
+    assert load_spec(write(tmp_path, MINIMAL + "imports: []\n")).imports == ()
+    assert load_spec(write(tmp_path, MINIMAL + "imports:\n")).imports == ("numpy", "torch", "torchvision")
+
+
+@pytest.mark.parametrize(
+    ("line", "piece"),
+    [
+        ("imports: numpy", "expected a list of module names like [numpy, scipy.stats], got 'numpy'"),
+        ("imports: [numpy, numpy]", "duplicate module 'numpy'"),
+        ("imports: [scikit-learn]", "expected a module name like numpy or scipy.stats, got 'scikit-learn'"),
+        ("imports: [torch, 3]", "got 3"),
+        ("imports: [{torch: 1}]", "expected a module name"),
+    ],
+)
+def test_bad_imports_are_refused_with_the_key(tmp_path: Path, line: str, piece: str) -> None:
+    err = spec_error(tmp_path, MINIMAL + line + "\n")
+    assert err.key is not None and err.key.startswith("imports"), str(err)
+    assert err.line == 8
+    assert piece in str(err)
 
 
 def test_memory_limit_is_read_and_checked(tmp_path: Path) -> None:
@@ -750,6 +776,11 @@ ACCEPTED: dict[str, Any] = {
     "data.generator": lambda v: v is None or isinstance(v, str),
     "data.seed": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
     "data.path": lambda v: v is None or isinstance(v, str),
+    "imports": lambda v: v is None or (
+        isinstance(v, list)
+        and all(isinstance(x, str) and re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", x, re.ASCII) for x in v)
+        and len(set(v)) == len(v)
+    ),
 }
 
 yaml_values = st.recursive(

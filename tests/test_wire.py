@@ -7,6 +7,8 @@ import io
 import json
 import pickle
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -103,6 +105,61 @@ def test_objects_become_handles_only_with_a_handle_maker():
 def test_object_arrays_never_cross():
     with pytest.raises(wire.Unencodable):
         wire.encode({"v": np.array([object()], dtype=object)})
+
+
+# --- without torch -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def torch_absent(monkeypatch):
+    """Decode as a process that has not imported torch does (numpy arrays only)."""
+    monkeypatch.setattr(wire, "_torch_loaded", lambda: False)
+
+
+@FAIR
+@given(arr=hnp.arrays(numpy_dtypes, hnp.array_shapes(min_dims=0, max_dims=4, max_side=5)))
+def test_numpy_arrays_roundtrip_without_torch(arr):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(wire, "_torch_loaded", lambda: False)
+        back = roundtrip({"a": arr, "s": arr.reshape(-1)[:1].copy()[()] if arr.size else 0})
+    assert isinstance(back["a"], np.ndarray) and back["a"].dtype == arr.dtype and back["a"].shape == arr.shape
+    np.testing.assert_array_equal(back["a"], arr)
+
+
+def test_a_tensor_still_decodes_as_a_tensor_without_torch_loaded(torch_absent):
+    back = roundtrip({"t": torch.arange(4, dtype=torch.bfloat16), "a": np.arange(3)})
+    assert isinstance(back["t"], torch.Tensor) and back["t"].dtype == torch.bfloat16
+    assert isinstance(back["a"], np.ndarray) and back["a"].tolist() == [0, 1, 2]
+
+
+def test_a_payload_numpy_cannot_hold_is_refused_without_torch(torch_absent):
+    frame = wire.encode({"v": torch.ones(2, dtype=torch.bfloat16)})
+    prefix, rest = frame[: wire.PREFIX_SIZE], frame[wire.PREFIX_SIZE :]
+    head_len, _ = wire.frame_sizes(prefix)
+    lying = json.dumps({"v": {"t": "ndarray", "k": "a0", "shape": [2]}}).encode()
+    with pytest.raises(wire.WireError):
+        wire.decode(_frame(lying, rest[head_len:]))
+
+
+@FAIR
+@given(junk=st.binary(max_size=200))
+def test_random_payloads_without_torch_never_escape_as_other_errors(junk):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(wire, "_torch_loaded", lambda: False)
+        with contextlib.suppress(wire.WireError):
+            wire.decode(_frame(b'{"v": {"t": "ndarray", "k": "a0", "shape": [1]}}', junk))
+
+
+def test_arrays_cross_without_importing_torch():
+    code = (
+        "import sys, numpy as np; from grader.sandbox import wire; "
+        "back = wire.decode(wire.encode({'v': [np.arange(5.0), np.int16(3), np.dtype('f4'), {'k': b'x'}]}))['v']; "
+        "assert back[0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0] and back[1] == 3; "
+        "print('torch' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
 
 
 # --- malicious and broken frames ------------------------------------------------------------

@@ -10,6 +10,7 @@ import hashlib
 import importlib
 import inspect
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -45,12 +46,15 @@ def test_seed(base_seed: int, nodeid: str) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
-def _seed_trusted(seed: int) -> None:
+def _seed_trusted(seed: int, imports: tuple[str, ...] = ()) -> None:
+    """Seed Python's and numpy's generators, and torch's where the assignment declares torch
+    or a test module has imported it (a numpy assignment's grading never imports torch)."""
     random.seed(seed)
     np.random.seed(seed)
-    import torch
+    if "torch" in imports or "torch" in sys.modules:
+        import torch
 
-    torch.manual_seed(seed)
+        torch.manual_seed(seed)
 
 
 class SubmissionRefused(StudentFailure):
@@ -115,6 +119,7 @@ class GradingPlugin:
                 memory_bytes=int(self.assignment.limits.memory_mb * 1024 * 1024),
                 disk_bytes=int(self.assignment.limits.disk_mb * 1024 * 1024),
                 return_bytes=int(self.assignment.limits.return_mb * 1024 * 1024),
+                imports=self.assignment.imports,
             )
         return self._student
 
@@ -127,6 +132,7 @@ class GradingPlugin:
                 call_seconds=max(60.0, self.assignment.limits.call_seconds * 10),
                 data_dir=self.data_dir_path,
                 threads=self.threads,
+                imports=self.assignment.imports,
             )
         return self._reference
 
@@ -258,7 +264,7 @@ class GradingPlugin:
         deadline or the timed-out state of the test before them.
         """
         seed = test_seed(self.base_seed, item.nodeid)
-        _seed_trusted(seed)
+        _seed_trusted(seed, self.assignment.imports)
         deadline = time.monotonic() + self.assignment.limits.test_seconds
         reason = f"this test's time limit of {self.assignment.limits.test_seconds:g} s ran out"
         if self.submission_deadline is not None and self.submission_deadline < deadline:

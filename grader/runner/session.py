@@ -33,6 +33,8 @@ from grader.results import POINTS_DIGITS, GradeResult, PartResult, score_parts
 from grader.runner import packages
 from grader.runner.data import resolve_data_dir
 from grader.runner.plugin import ConfigError, GradingPlugin
+from grader.sandbox.host import zygote
+from grader.sandbox.host.launcher import zygote_env
 from grader.sandbox.layers import sandbox_metadata
 
 INI_FILE = Path(__file__).resolve().parent.parent / "pytest_grading.ini"
@@ -91,6 +93,8 @@ def run_session(
     # The assignment's folder as a fresh package (grader/runner/packages.py): its data
     # generator, helpers and test modules are imported from there, by that name.
     packages.register(spec)
+    # The zygote imports the assignment's libraries while this process collects the tests.
+    zygote.prestart(zygote_env(), spec.imports)
     staging = Path(tempfile.mkdtemp(prefix="grader-intake-"))
     try:
         staged, intake, refused = _stage(submission_dir, staging, intake_limits)
@@ -239,10 +243,12 @@ def _stage(submission: Path, root: Path, limits: IntakeLimits) -> tuple[Path, di
 
 
 def _machine() -> dict[str, Any]:
+    """The interpreter, the platform, and torch's version and GPU where this grading used torch."""
     info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform()}
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return info
     with contextlib.suppress(Exception):
-        import torch
-
         info["torch"] = torch.__version__
         info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return info

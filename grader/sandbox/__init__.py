@@ -11,3 +11,7 @@
   `Policy` the host sends and the child applies, and the record of active layers), `limits`,
   `libc`.
 """
+
+# What the zygote preloads and the child imports before student code when an assignment does
+# not say (`imports:` in assignment.yaml): a PyTorch assignment's libraries.
+DEFAULT_IMPORTS: tuple[str, ...] = ("numpy", "torch", "torchvision")

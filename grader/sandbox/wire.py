@@ -8,6 +8,9 @@ Decoding parses JSON and safetensors only: nothing in a frame can make the decod
 
 Objects that are not plain data never cross: the child keeps them and sends a handle tag
 (``{"t": "handle", "id": 7, "type": "Target"}``), which the caller turns into a proxy.
+
+torch is imported only when a tensor (or a torch dtype or device) crosses, or is already
+imported: a numpy assignment's frames are encoded and decoded with numpy alone.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import base64
 import json
 import math
 import struct
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -209,7 +213,8 @@ def decode_parts(
         raise WireError(f"frame header is not valid JSON: {exc}") from None
     if not isinstance(header, dict):
         raise WireError("frame header is not a JSON object")
-    blobs = _load_payload(payload) if payload else {}
+    torch_needed = _torch_loaded() or _mentions_tensor(header)
+    blobs = _load_payload(payload, torch_needed) if payload else {}
     dec = _Decoder(blobs, make_proxy)
     out: dict[str, Any] = {}
     try:
@@ -224,13 +229,38 @@ def _reject_constant(name: str) -> Any:
     raise WireError(f"frame header holds the non-JSON constant {name}")
 
 
-def _load_payload(payload: bytes) -> dict[str, Any]:
-    from safetensors import SafetensorError
-    from safetensors.torch import load
+def _torch_loaded() -> bool:
+    return "torch" in sys.modules
 
+
+def _mentions_tensor(header: Any) -> bool:
+    """True when some value of the header is tagged as a tensor (the payload then needs torch)."""
+    stack, seen = [header], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > 10_000_000:  # a header is at most 64 MiB of JSON; this only bounds the walk
+            return True
+        if isinstance(node, dict):
+            if node.get("t") == "tensor":
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _load_payload(payload: bytes, torch_needed: bool) -> dict[str, Any]:
+    """The payload's arrays: torch tensors when `torch_needed`, else numpy arrays."""
+    from safetensors import SafetensorError
+
+    if torch_needed:
+        from safetensors.torch import load
+    else:
+        from safetensors.numpy import load
     try:
         return load(payload)
-    except (SafetensorError, ValueError, RuntimeError, OverflowError) as exc:
+    except (SafetensorError, ValueError, RuntimeError, OverflowError, TypeError, KeyError) as exc:
         raise WireError(f"frame payload is not a valid safetensors blob: {exc}") from None
 
 
@@ -281,7 +311,8 @@ class _Decoder:
                     out[self._hashable(self.value(pair[0], depth + 1))] = self.value(pair[1], depth + 1)
                 return out
             case "ndarray" | "npscalar":
-                arr = self._blob(node).numpy()
+                arr = self._blob(node)
+                arr = arr if isinstance(arr, np.ndarray) else arr.numpy()
                 return arr[()] if tag == "npscalar" else arr
             case "tensor":
                 t = self._blob(node)
@@ -316,7 +347,7 @@ class _Decoder:
         blob = self._blobs[key]
         if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
             raise WireError("array without a valid shape")
-        if math.prod(shape) != blob.numel():
+        if math.prod(shape) != (blob.size if isinstance(blob, np.ndarray) else blob.numel()):
             raise WireError("array shape does not match its data")
         return blob.reshape(shape)
 

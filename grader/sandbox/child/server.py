@@ -17,7 +17,7 @@ import traceback
 import types
 from typing import Any
 
-from grader.sandbox import wire
+from grader.sandbox import DEFAULT_IMPORTS, wire
 
 HARNESS_MODULE = "grader.sandbox.child.harness"
 _TYPE_NAME_LIMIT = 120
@@ -223,14 +223,15 @@ def _under(path: str, root: str) -> bool:
 
 
 def seed_all(seed: int) -> None:
-    """Seed Python's, numpy's and torch's generators."""
+    """Seed Python's and numpy's generators, and torch's where torch is imported (an assignment
+    that declares torch imports it before any student code)."""
     random.seed(seed)
     import numpy as np
 
     np.random.seed(seed % 2**32)
-    import torch
-
-    torch.manual_seed(seed)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
 
 
 def _read_exact(fd: int, n: int) -> bytes:
@@ -265,25 +266,40 @@ def serve(in_fd: int, out_fd: int, root: str) -> None:
         _write_all(out_fd, server.handle(head, payload))
 
 
-def prepare(root: str, threads: int) -> None:
-    """Import the heavy libraries and put the submission first on sys.path.
+def prepare(root: str, threads: int, imports: tuple[str, ...] = DEFAULT_IMPORTS) -> None:
+    """Import the assignment's libraries (`imports`, numpy always) and put the submission
+    first on sys.path.
 
     Runs after the sandbox's layers are in place (see `run`); in a child forked from the
-    zygote the imports are already done.
+    zygote the imports are already done. A module that cannot be imported is left out: the
+    student's own `import` of it fails with the usual message. The harness (torch helpers)
+    is imported here only where torch is; elsewhere on first use.
     """
     import tempfile
 
-    import numpy  # noqa: F401
-    import torch
-
-    torch.set_num_threads(max(1, threads))
-    importlib.import_module(HARNESS_MODULE)
+    for name in ("numpy", *imports):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(max(1, threads))
+        importlib.import_module(HARNESS_MODULE)
     tempfile.tempdir = None  # a zygote's cached /tmp must not outlive its TMPDIR
     os.chdir(root)
     sys.path.insert(0, root)
 
 
-def run(in_fd: int, out_fd: int, root: str, threads: int, ready_fd: int = -1, policy: str | None = None) -> int:
+def run(
+    in_fd: int,
+    out_fd: int,
+    root: str,
+    threads: int,
+    ready_fd: int = -1,
+    policy: str | None = None,
+    imports: tuple[str, ...] = DEFAULT_IMPORTS,
+) -> int:
     """Apply the sandbox's layers, prepare, report readiness, then serve requests."""
     layers: list[dict[str, Any]] = []
     if policy:
@@ -293,7 +309,7 @@ def run(in_fd: int, out_fd: int, root: str, threads: int, ready_fd: int = -1, po
 
         keep = (in_fd, out_fd)
         layers = [asdict(x) for x in enter(Policy.from_json(policy), keep, ready_fd)]
-    prepare(root, threads)
+    prepare(root, threads, imports)
     if ready_fd >= 0:
         import json
 
@@ -312,9 +328,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--ready-fd", type=int, default=-1)
     parser.add_argument("--policy", help="the sandbox policy (JSON, see grader.sandbox.layers)")
+    parser.add_argument("--imports", default=",".join(DEFAULT_IMPORTS), help="modules to import first, comma-separated")
     args = parser.parse_args(argv)
+    imports = tuple(m for m in args.imports.split(",") if m)
     try:
-        return run(args.in_fd, args.out_fd, args.root, args.threads, args.ready_fd, args.policy)
+        return run(args.in_fd, args.out_fd, args.root, args.threads, args.ready_fd, args.policy, imports)
     except BaseException:  # noqa: BLE001 - e.g. student code closed our pipes; never run atexit
         traceback.print_exc()
         return 70

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.intake import IntakeReport, copy_staged, stage_submission
-from grader.sandbox import wire
+from grader.sandbox import DEFAULT_IMPORTS, wire
 from grader.sandbox.host.launcher import Launched, LaunchError, launch
 from grader.sandbox.layers import Layer
 from grader.sandbox.layers import record as record_layers
@@ -187,6 +187,7 @@ class Sandbox:
         memory_bytes: int | None = None,
         disk_bytes: int | None = None,
         data_dir: Path | None = None,
+        imports: tuple[str, ...] = DEFAULT_IMPORTS,
     ) -> None:
         self.submission_dir = Path(submission_dir).resolve()
         if not self.submission_dir.exists():
@@ -204,6 +205,7 @@ class Sandbox:
         self.threads = threads
         self.memory_bytes = memory_bytes
         self.disk_bytes = disk_bytes
+        self.imports = tuple(imports)  # the libraries the child imports before student code
         self.layers: list[Layer] = []
         self.generation = 0
         self.restarts = 0
@@ -267,6 +269,7 @@ class Sandbox:
                 output_limit=OUTPUT_LIMIT,
                 memory_bytes=self.memory_bytes,
                 disk_bytes=self.disk_bytes,
+                imports=self.imports,
             )
         except LaunchError as exc:
             self.restarts += 1

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from grader.sandbox import layers
+from grader.sandbox import DEFAULT_IMPORTS, layers
 from grader.sandbox.host import cgroups, cputime, memwatch, slots, zygote
 from grader.sandbox.host.output import OutputSink
 from grader.sandbox.layers import Layer
@@ -189,11 +189,13 @@ def launch(
     output_limit: int,
     memory_bytes: int | None = None,
     disk_bytes: int | None = None,
+    imports: tuple[str, ...] = DEFAULT_IMPORTS,
 ) -> Launched:
     """Start a sandboxed child for `workdir` and wait until it is ready to serve requests.
 
     `memory_bytes` and `disk_bytes` (what it may write in its working folder): None takes
-    the default of `Limits`. `data_dir`: a folder the child may read (read-only)."""
+    the default of `Limits`. `data_dir`: a folder the child may read (read-only). `imports`:
+    the libraries imported before student code (preloaded by the zygote)."""
     t0 = time.perf_counter()
     data = str(data_dir) if data_dir is not None else None
     policy, slot, group = _policy(workdir, tmp_root, data, memory_bytes, disk_bytes)
@@ -203,11 +205,11 @@ def launch(
     resp_r, resp_w = os.pipe()
     ready_r, ready_w = os.pipe()
     child_fds = [req_r, resp_w, ready_w, sink.write_fd]
-    run = {"root": str(workdir), "threads": threads, "policy": policy.to_json()}
+    run = {"root": str(workdir), "threads": threads, "policy": policy.to_json(), "imports": list(imports)}
     proc: ChildProcess | None = None
     zygote_layer = Layer("zygote", False, "")
     try:
-        z = zygote.shared(zygote_env())
+        z = zygote.shared(zygote_env(), imports)
         if z is not None:
             try:
                 proc = z.spawn(run, env, str(workdir), child_fds)
@@ -223,6 +225,7 @@ def launch(
                 sys.executable, "-s", "-P", "-u", "-m", "grader.sandbox.child.server",
                 "--in-fd", str(req_r), "--out-fd", str(resp_w), "--ready-fd", str(ready_w),
                 "--root", str(workdir), "--threads", str(threads), "--policy", policy.to_json(),
+                "--imports", ",".join(imports),
             ]  # fmt: skip
             proc = subprocess.Popen(
                 cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=sink.write_fd,

@@ -1,4 +1,4 @@
-"""The zygote: a process that has imported numpy, torch and torchvision and forks children.
+"""The zygote: a process that has imported the assignment's libraries and forks children.
 
 A fresh interpreter that imports torch takes seconds; a child forked from the zygote is ready
 in tens of milliseconds, so a restart after a crash or a time-out is cheap. The zygote is a
@@ -34,6 +34,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from grader.sandbox import DEFAULT_IMPORTS
+
 _MAX_MESSAGE = 1 << 20
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -41,32 +43,38 @@ _PR_SET_CHILD_SUBREAPER = 36
 # --- the zygote process ----------------------------------------------------------------------
 
 
-def preload() -> None:
-    """Import what every child needs, without computing anything."""
-    import numpy  # noqa: F401
-    import torch
-    import torchvision  # noqa: F401
+def preload(imports: tuple[str, ...] = DEFAULT_IMPORTS) -> None:
+    """Import what every child needs (the assignment's `imports`, numpy always), without
+    computing anything."""
+    import importlib
 
-    torch.set_num_threads(1)
-    import grader.sandbox.child.harness  # noqa: F401
+    for name in ("numpy", *imports):
+        with contextlib.suppress(ImportError):  # the child's own import says what is missing
+            importlib.import_module(name)
     import grader.sandbox.child.server  # noqa: F401
     import grader.sandbox.layers  # noqa: F401
 
-    # The first optimizer imports torch._dynamo; a one-element parameter runs no parallel op.
-    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+        import grader.sandbox.child.harness  # noqa: F401
+
+        # The first optimizer imports torch._dynamo; a one-element parameter runs no parallel op.
+        torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     gc.collect()
     gc.freeze()
 
 
 def _info() -> dict[str, Any]:
-    import torch
-
+    torch = sys.modules.get("torch")
     return {
         "pid": os.getpid(),
         "threads": len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None,
-        "cuda_initialized": bool(torch.cuda.is_initialized()),
+        "cuda_initialized": bool(torch is not None and torch.cuda.is_initialized()),
+        "torch_imported": torch is not None,
         "dynamo_imported": "torch._dynamo" in sys.modules,
         "torchvision_imported": "torchvision" in sys.modules,
+        "modules": sorted(m for m in sys.modules if "." not in m and not m.startswith("_")),
     }
 
 
@@ -94,7 +102,8 @@ def _become_child(sock: socket.socket, wake: tuple[int, int], req: dict[str, Any
         run = req["run"]
         from grader.sandbox.child import server as child
 
-        code = child.run(in_fd, out_fd, run["root"], int(run["threads"]), ready_fd, run.get("policy"))
+        imports = tuple(run.get("imports", DEFAULT_IMPORTS))
+        code = child.run(in_fd, out_fd, run["root"], int(run["threads"]), ready_fd, run.get("policy"), imports)
     except BaseException:  # noqa: BLE001 - report, never return into the zygote's loop
         with contextlib.suppress(Exception):
             traceback.print_exc()
@@ -222,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="grader-zygote")
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--listen", help="also accept other grading processes on this socket path")
+    parser.add_argument("--imports", default=",".join(DEFAULT_IMPORTS), help="modules to preload, comma-separated")
     args = parser.parse_args(argv)
     sock = socket.socket(fileno=args.fd)
     listener = None
@@ -230,8 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         listener.bind(args.listen)
         listener.listen(16)
     t0 = time.perf_counter()
-    preload()
-    _send(sock, {"op": "ready", "pid": os.getpid(), "preload_s": round(time.perf_counter() - t0, 3)})
+    imports = tuple(m for m in args.imports.split(",") if m)
+    preload(imports)
+    _send(sock, {"op": "ready", "pid": os.getpid(), "imports": list(imports), "preload_s": round(time.perf_counter() - t0, 3)})
     serve(sock, listener)
     return 0
 
@@ -298,14 +309,26 @@ class Zygote:
         self._early: dict[int, int] = {}
         self.dead = False
         self.start_seconds = 0.0
+        self.imports: tuple[str, ...] | None = None  # what it preloaded (None: not known)
         self._reader: threading.Thread | None = None
 
     @classmethod
-    def start(cls, env: dict[str, str], *, listen: bool = False, timeout: float = 180.0) -> Zygote:
-        """Start a zygote process; with `listen`, other processes may connect to `address`."""
+    def start(
+        cls,
+        env: dict[str, str],
+        *,
+        listen: bool = False,
+        timeout: float = 180.0,
+        imports: tuple[str, ...] = DEFAULT_IMPORTS,
+    ) -> Zygote:
+        """Start a zygote process that preloads `imports` (numpy always); with `listen`,
+        other processes may connect to `address`."""
         folder = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cmd = [sys.executable, "-s", "-P", "-u", "-m", "grader.sandbox.host.zygote", "--fd", str(theirs.fileno())]
+        cmd = [
+            sys.executable, "-s", "-P", "-u", "-m", "grader.sandbox.host.zygote",
+            "--fd", str(theirs.fileno()), "--imports", ",".join(imports),
+        ]  # fmt: skip
         address = str(folder / "zygote.sock") if listen else None
         if address:
             cmd += ["--listen", address]
@@ -318,6 +341,7 @@ class Zygote:
         theirs.close()
         z = cls(ours, proc, folder)
         z.address = address
+        z.imports = tuple(imports)
         t0 = time.perf_counter()
         ours.settimeout(timeout)
         try:
@@ -458,9 +482,11 @@ class Zygote:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-_shared: Zygote | None = None
+# This process's zygotes, one per set of preloaded modules (most processes need one).
+_shared: dict[tuple[str, ...], Zygote] = {}
 _shared_lock = threading.Lock()
 _failure: str | None = None
+_SOCKET_KEY = ("<GRADER_ZYGOTE_SOCKET>",)
 
 
 def enabled() -> str | None:
@@ -472,38 +498,56 @@ def enabled() -> str | None:
     return _failure
 
 
-def shared(env: dict[str, str]) -> Zygote | None:
-    """This process's zygote, started on first use and restarted if it died; None when it
-    cannot be used (`enabled()` says why). With GRADER_ZYGOTE_SOCKET set, the zygote that
-    another process started there (`Zygote.start(listen=True)`) is used instead."""
-    global _shared, _failure
+def shared(env: dict[str, str], imports: tuple[str, ...] = DEFAULT_IMPORTS) -> Zygote | None:
+    """This process's zygote for `imports`, started on first use and restarted if it died;
+    None when it cannot be used (`enabled()` says why). With GRADER_ZYGOTE_SOCKET set, the
+    zygote that another process started there (`Zygote.start(listen=True)`) is used instead,
+    whatever it preloaded (the child imports what is missing)."""
+    global _failure
     if enabled() is not None:
         return None
+    address = os.environ.get("GRADER_ZYGOTE_SOCKET")
+    key = _SOCKET_KEY if address else tuple(imports)
     with _shared_lock:
-        if _shared is not None and _shared.alive:
-            return _shared
-        if _shared is not None:
-            _shared.close()
-            _shared = None
-        address = os.environ.get("GRADER_ZYGOTE_SOCKET")
+        current = _shared.pop(key, None)
+        if current is not None and current.alive:
+            _shared[key] = current
+            return current
+        if current is not None:
+            current.close()
         if address:
             with contextlib.suppress(ZygoteError):
-                _shared = Zygote.connect(address)
-                return _shared
+                _shared[key] = Zygote.connect(address)
+                return _shared[key]
         try:
-            _shared = Zygote.start(env)
+            _shared[key] = Zygote.start(env, imports=tuple(imports))
         except (ZygoteError, OSError) as exc:
             _failure = f"could not start: {exc}"
             return None
-        return _shared
+        return _shared[key]
+
+
+def prestart(env: dict[str, str], imports: tuple[str, ...] = DEFAULT_IMPORTS) -> threading.Thread | None:
+    """Start this process's zygote for `imports` in the background (its imports overlap with
+    whatever the caller does meanwhile); `shared` waits for it. None when there is none to start."""
+    if enabled() is not None or os.environ.get("GRADER_ZYGOTE_SOCKET"):
+        return None
+    with _shared_lock:
+        current = _shared.get(tuple(imports))
+        if current is not None and current.alive:
+            return None
+    thread = threading.Thread(target=shared, args=(env, imports), name="zygote start", daemon=True)
+    thread.start()
+    return thread
 
 
 @atexit.register
 def _close_shared() -> None:
-    global _shared
-    if _shared is not None:
-        _shared.close()
-        _shared = None
+    with _shared_lock:
+        zygotes = list(_shared.values())
+        _shared.clear()
+    for z in zygotes:
+        z.close()
 
 
 if __name__ == "__main__":
