@@ -320,3 +320,20 @@ def test_an_optimizer_piece_that_lost_its_part_is_replaced_by_its_stand_in(tmp_p
     # Judged alone (the optimizer's part not run), the student's optimizer trains: nothing learnt.
     alone = run_session(spec, tmp_path / "sub", parts=("fit",))
     assert not next(t for t in alone.tests if t.name == "test_accuracy").passed
+
+
+def test_a_check_without_the_reference_never_trains_it(tmp_path: Path) -> None:
+    from grader.checks.training import REFERENCE_RUNS
+
+    tests = {
+        "tests/hidden/test_a_fit.py": CHECK_TESTS["tests/hidden/test_a_fit.py"]
+        .replace("data=blobs,", "data=blobs, against_reference=False,")
+        .replace("trained.assert_finite()", "trained.assert_finite()\n            assert trained.reference is None"),
+        "tests/hidden/standins.py": CHECK_TESTS["tests/hidden/standins.py"],
+    }
+    spec = load_spec(_assignment(tmp_path / "p", "alone", {"fit": 3}, tests, TRAINING))
+    _write(spec.reference_dir, {"code.py": REFERENCE})
+    REFERENCE_RUNS.clear()
+    result = run_session(spec, spec.reference_dir)
+    assert result.score == 3.0, [t.message for t in result.tests]
+    assert REFERENCE_RUNS == {}

@@ -360,7 +360,8 @@ class TrainingResult:
         """Time per epoch is within `budget_ratio` × the reference's and under `cap_seconds`."""
         run = self.student
         ref = self.reference
-        assert ref is not None
+        if ref is None:
+            raise pytest.UsageError("a training check with against_reference=False has no reference time to compare with")
         # Per epoch: a different number of epochs is early stopping's business. CPU time of
         # every call of the run (wall time on a GPU), so work moved to a background thread or
         # into the prediction call still counts.
@@ -401,6 +402,8 @@ class TrainingCheck:
     `patience` are optional (without them every run lasts `max_epochs`). `criterion` and
     `optimizer` are callables `(sub, model)`, or `Piece`s whose getters take `(sub, model)`
     when a part's tests judge them and a stand-in should take over once that part lost points.
+    With `against_reference=False` the reference is not trained (its run is `None`): for
+    checks whose tests compare the submission's runs with each other, not with a budget.
     """
 
     def __init__(
@@ -416,6 +419,7 @@ class TrainingCheck:
         patience: Getter | None = None,
         stop_stats: Callable[[float, float, Mapping[str, float]], list[float]] = default_stop_stats,
         shuffle: bool = True,
+        against_reference: bool = True,
     ) -> None:
         if not metrics:
             raise ValueError("a training check needs at least one metric")
@@ -429,6 +433,7 @@ class TrainingCheck:
         self.patience = patience
         self.stop_stats = stop_stats
         self.shuffle = shuffle
+        self.against_reference = against_reference
 
     # --- one side ---------------------------------------------------------------------
     def _piece(
@@ -518,7 +523,7 @@ class TrainingCheck:
             data = check.data(*dirs)
             # Fresh children with the same starting state for both, whatever earlier tests
             # left behind (objects, threads) or drew from the generators.
-            for sub in (student, reference):
+            for sub in (student, reference) if check.against_reference else (student,):
                 sub.sandbox.stop()
                 sub.sandbox.seed(spec.data.seed)
             try:
@@ -527,13 +532,14 @@ class TrainingCheck:
                 result._error = exc
             # Nothing the submission left running (a background thread) may slow the reference.
             student.sandbox.stop()
-            substituted = set(result._student.substituted if result._student else [])
-            key = _reference_key(request, spec, config, substituted, dirs)
-            if key not in REFERENCE_RUNS:
-                REFERENCE_RUNS[key] = check.train(
-                    reference, data, config, lambda part: _lost_by(check, part, substituted)
-                )
-            result.reference = REFERENCE_RUNS[key]
+            if check.against_reference:
+                substituted = set(result._student.substituted if result._student else [])
+                key = _reference_key(request, spec, config, substituted, dirs)
+                if key not in REFERENCE_RUNS:
+                    REFERENCE_RUNS[key] = check.train(
+                        reference, data, config, lambda part: _lost_by(check, part, substituted)
+                    )
+                result.reference = REFERENCE_RUNS[key]
             return result
 
         setattr(training, TRAINING_CHECK_ATTR, True)

@@ -75,6 +75,7 @@ def _imbalance(criterion: Piece) -> TrainingCheck:
         optimizer=optimizer,
         data=dogcat_training_data,
         metrics={"dog_recall": recall_of(1)},
+        against_reference=False,  # the submission's two runs are compared with each other
     )
 
 
