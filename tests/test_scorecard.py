@@ -245,6 +245,9 @@ def test_number_and_timing_formats() -> None:
     )
     assert format_timings({"load": 0.0421}) == "load: 0.042 s"
     assert format_timings({}) == ""
+    assert format_timings({"student_forward_cpu_s": 0.0112, "forward_ratio": 1.4567}) == (
+        "your forward cpu: 0.011 s, forward ratio: 1.46×"
+    )
 
 
 # --- parse_formats and render ----------------------------------------------------------------

@@ -203,11 +203,12 @@ def timing_label(key: str) -> str:
 
 
 def format_timings(timings: dict[str, float]) -> str:
-    """`your train: 3.1 s, reference train: 2.0 s` (empty for no timings)."""
+    """`your train: 3.1 s, reference train: 2.0 s` (empty for no timings); a key ending in
+    `_ratio` is a ratio of two times: `forward ratio: 1.4×`."""
     parts = []
     for key, value in list(timings.items())[:LIST_LIMIT]:
         try:
-            shown = format_seconds(float(value))
+            shown = f"{float(value):.2f}×" if str(key).endswith("_ratio") else format_seconds(float(value))
         except (TypeError, ValueError):
             shown = clean_text(str(value), 40)
         parts.append(f"{timing_label(str(key))}: {shown}")

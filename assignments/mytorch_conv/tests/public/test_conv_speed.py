@@ -120,6 +120,8 @@ def check_pass(student, timings, which: str) -> None:
     ratio = mine / theirs if theirs > 0 else float("inf")
     timings[f"student_{which}_cpu_s"] = round(mine, 4)
     timings[f"pytorch_{which}_cpu_s"] = round(theirs, 4)
+    if theirs > 0:
+        timings[f"{which}_ratio"] = round(ratio, 3)  # shown as a ratio (×) on the scorecard
     assert mine <= allowed, (
         f"Conv2D.{which} on 64×3×32×32 with 16 filters of 5×5 took {mine * 1000:.1f} ms of CPU "
         f"time, PyTorch's {which} {theirs * 1000:.1f} ms on the same input ({ratio:.1f}×); "
