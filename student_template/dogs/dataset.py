@@ -45,6 +45,17 @@ def compute_train_statistics(dataset_dir: str | os.PathLike[str]) -> tuple[list[
     raise NotImplementedError("compute_train_statistics: TODO")
 
 
+def folder_loaders(dataset_dir: Path, tf: transforms.Compose, batch_size: int, seed: int) -> tuple[DataLoader, DataLoader]:
+    """Shuffled (seeded) train and ordered val loaders over ``dataset_dir/{train,val}`` with `tf`."""
+    train = datasets.ImageFolder(dataset_dir / "train", transform=tf)
+    val = datasets.ImageFolder(dataset_dir / "val", transform=tf)
+    g = torch.Generator().manual_seed(seed)
+    return (
+        DataLoader(train, batch_size=batch_size, shuffle=True, generator=g),
+        DataLoader(val, batch_size=batch_size, shuffle=False),
+    )
+
+
 class DogDataset:
     """The five breeds: train and val ``ImageFolder`` datasets with the transforms below."""
 
@@ -69,22 +80,10 @@ class DogDataset:
         # TODO: implement DogDataset.get_transforms
         raise NotImplementedError("DogDataset.get_transforms: TODO")
 
-    def get_datasets(self, if_resize: bool = True) -> tuple[datasets.ImageFolder, datasets.ImageFolder]:
-        """The train and val datasets."""
-        tf = self.get_transforms(if_resize)
-        return (
-            datasets.ImageFolder(self.dataset_dir / "train", transform=tf),
-            datasets.ImageFolder(self.dataset_dir / "val", transform=tf),
-        )
+    def get_loaders(self, batch_size: int, seed: int = 0, if_resize: bool = True) -> tuple[DataLoader, DataLoader]:
+        """Train and val loaders with these transforms."""
+        return folder_loaders(self.dataset_dir, self.get_transforms(if_resize), batch_size, seed)
 
-    def get_loaders(self, batch_size: int, seed: int = 0) -> tuple[DataLoader, DataLoader]:
-        """Shuffled train and ordered val loaders."""
-        train, val = self.get_datasets()
-        g = torch.Generator().manual_seed(seed)
-        return (
-            DataLoader(train, batch_size=batch_size, shuffle=True, generator=g),
-            DataLoader(val, batch_size=batch_size, shuffle=False),
-        )
 
 
 class DogCatDataset:
@@ -99,22 +98,10 @@ class DogCatDataset:
         # TODO: implement DogCatDataset.get_transforms
         raise NotImplementedError("DogCatDataset.get_transforms: TODO")
 
-    def get_datasets(self) -> tuple[datasets.ImageFolder, datasets.ImageFolder]:
-        """The train and val datasets."""
-        tf = self.get_transforms()
-        return (
-            datasets.ImageFolder(self.dataset_dir / "train", transform=tf),
-            datasets.ImageFolder(self.dataset_dir / "val", transform=tf),
-        )
-
     def get_loaders(self, batch_size: int, seed: int = 0) -> tuple[DataLoader, DataLoader]:
-        """Shuffled train and ordered val loaders."""
-        train, val = self.get_datasets()
-        g = torch.Generator().manual_seed(seed)
-        return (
-            DataLoader(train, batch_size=batch_size, shuffle=True, generator=g),
-            DataLoader(val, batch_size=batch_size, shuffle=False),
-        )
+        """Train and val loaders with these transforms."""
+        return folder_loaders(self.dataset_dir, self.get_transforms(), batch_size, seed)
+
 
 
 def main() -> None:

@@ -12,19 +12,12 @@ import torch
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from grader.testing import assert_close, assert_equal, points
+from assignments.dogs.labels import KINDS, as_kind
+from grader.testing import assert_close, points
+
+from ..public.test_imbalance_metrics import _floats
 
 PART = "imbalance_metrics"
-KINDS = ("list", "numpy", "tensor")
-
-
-def _as_kind(labels: list[int], kind: str):
-    """The labels as a Python list, an int64 numpy array or an int64 tensor."""
-    if kind == "numpy":
-        return np.array(labels, dtype=np.int64)
-    if kind == "tensor":
-        return torch.tensor(labels, dtype=torch.int64)
-    return list(labels)
 
 
 @st.composite
@@ -53,29 +46,13 @@ def _sk(fn, y_true: list[int], y_pred: list[int]) -> float:
 
 def _check_binary(student, name: str, sk_fn, pair) -> None:
     y_true, y_pred, kind = pair
-    got = getattr(student.imbalance, name)(_as_kind(y_true, kind), _as_kind(y_pred, kind))
+    got = getattr(student.imbalance, name)(as_kind(y_true, kind), as_kind(y_pred, kind))
     assert isinstance(got, (float, int, np.floating, np.integer)) and not isinstance(got, bool), (
         f"{name} should return a float, got {type(got).__name__} {got!r}"
     )
     assert_close(
         got, _sk(sk_fn, y_true, y_pred), what=f"{name}(y_true={y_true}, y_pred={y_pred}) ({kind})"
     )
-
-
-def _floats(got, k: int, what: str) -> np.ndarray:
-    """`got` as K floats (a failure message when it is not a sequence of K numbers; None is no NaN)."""
-    items = list(got) if isinstance(got, list | tuple) else None
-    numbers = (int, float, np.integer, np.floating)
-    if items is not None and not all(
-        isinstance(v, numbers) and not isinstance(v, bool) for v in items
-    ):
-        raise AssertionError(f"{what} should be a list of {k} floats, got {got!r}")
-    try:
-        arr = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise AssertionError(f"{what} should be a list of {k} floats, got {got!r}") from None
-    assert_equal(arr.shape, (k,), what=f"length of {what}")
-    return arr
 
 
 def _per_class_accuracy(y_true: list[int], y_pred: list[int], k: int) -> list[float]:
@@ -95,7 +72,7 @@ def _per_class_accuracy(y_true: list[int], y_pred: list[int], k: int) -> list[fl
 def test_per_class_accuracy_matches_counting(student, case):
     """per_class_accuracy on arbitrary label vectors (lists, numpy arrays, tensors): K floats, right/total per class, NaN where a class has no example."""
     y_true, y_pred, k, kind = case
-    got = student.imbalance.per_class_accuracy(_as_kind(y_true, kind), _as_kind(y_pred, kind), k)
+    got = student.imbalance.per_class_accuracy(as_kind(y_true, kind), as_kind(y_pred, kind), k)
     what = f"per_class_accuracy(y_true={y_true}, y_pred={y_pred}, num_classes={k}) ({kind})"
     assert_close(_floats(got, k, what), _per_class_accuracy(y_true, y_pred, k), what=what)
 

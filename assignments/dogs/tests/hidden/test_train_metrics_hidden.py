@@ -10,23 +10,13 @@ import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from assignments.dogs.labels import KINDS, as_kind
 from grader.checks.losses import assert_loss_matches
 from grader.checks.modules import definition_of, random_state, report_hint
 from grader.checks.optim import assert_optimizer_steps
 from grader.sandbox.child.harness import tiny_model
 from grader.strategies import logits
 from grader.testing import assert_close, assert_equal, points
-
-KINDS = ("list", "numpy", "tensor")
-
-
-def _as_kind(labels: list[int], kind: str):
-    """The labels as a Python list, an int64 numpy array or an int64 tensor."""
-    if kind == "numpy":
-        return np.array(labels, dtype=np.int64)
-    if kind == "tensor":
-        return torch.tensor(labels, dtype=torch.int64)
-    return list(labels)
 
 
 @st.composite
@@ -80,7 +70,7 @@ def test_accuracy_matches_counting(student, pair):
     """accuracy: the fraction of equal positions, a float in [0, 1], on arbitrary label vectors of any mix of types."""
     y_true, y_pred, kind_true, kind_pred = pair
     want = sum(t == p for t, p in zip(y_true, y_pred, strict=True)) / len(y_true)
-    got = student.train.accuracy(_as_kind(y_true, kind_true), _as_kind(y_pred, kind_pred))
+    got = student.train.accuracy(as_kind(y_true, kind_true), as_kind(y_pred, kind_pred))
     assert isinstance(got, (float, np.floating)), (
         f"accuracy should be a float, got {type(got).__name__} {got!r}"
     )
