@@ -139,3 +139,9 @@ def test_the_weighted_loss_recalls_the_rare_dogs(public: Path, heldout: Path) ->
         return float(np.mean([(p[data.y_heldout == 1] == 1).mean() for p in runs]))
 
     assert recall([1.0, 20.0]) > recall(None) + 0.1
+
+
+def test_with_a_real_data_set_only_its_validation_images_decide(public: Path) -> None:
+    data = gen.dogcat_training_data(public, public)  # a real set: held-out folder = data folder
+    assert np.bincount(data.y_heldout).tolist() == [100, 10]
+    assert torch.equal(data.x_heldout, data.x_stop)

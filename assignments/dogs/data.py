@@ -524,7 +524,8 @@ def dogcat_training_data(data_dir: Path | str, heldout_dir: Path | str) -> Any:
 
     Training: ``data_dir/dogcat/train`` (200 cats, 10 dogs); stopping statistics:
     ``data_dir/dogcat/val``; the metrics: ``heldout_dir/dogcat/train`` and ``.../val``
-    together (300 cats, 20 dogs, for a steadier dog recall). All resized to 32×32, scaled to
+    together (300 cats, 20 dogs, for a steadier dog recall), or only ``val`` when the held-out
+    folder is the data folder (a real data set). All resized to 32×32, scaled to
     [0, 1] and normalised with the ImageNet mean and std. Labels: cat 0, dog 1.
     """
     import torch
@@ -533,7 +534,10 @@ def dogcat_training_data(data_dir: Path | str, heldout_dir: Path | str) -> Any:
 
     x_tr, y_tr = load_images(Path(data_dir) / "dogcat" / "train")
     x_st, y_st = load_images(Path(data_dir) / "dogcat" / "val")
-    parts = [load_images(Path(heldout_dir) / "dogcat" / s) for s in SPLITS]
+    # With a real data set the held-out folder is the data folder itself: its training images
+    # were trained on, so only its validation partition may decide the metric.
+    real = Path(heldout_dir).resolve() == Path(data_dir).resolve()
+    parts = [load_images(Path(heldout_dir) / "dogcat" / s) for s in (("val",) if real else SPLITS)]
     x_ho = np.concatenate([p[0] for p in parts])
     y_ho = np.concatenate([p[1] for p in parts])
     return TrainingData(
