@@ -93,3 +93,21 @@ def test_blaming_a_piece_keeps_what_the_failure_is():
     exited = blamed(StudentExit("x(…)", "SystemExit", "your code called sys.exit(1)", tb), "train_epoch")
     assert type(exited) is StudentExit and exited.what == "train_epoch"
     assert exited.exc_message == "your code called sys.exit(1) (raised in `train_epoch`, train.py line 3)"
+
+
+def test_training_data_from_uint8_images_is_normalised_with_the_training_statistics() -> None:
+    from grader.checks.training import TrainingData, channel_statistics
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, size=(n, 4, 5, 3), dtype=np.uint8) for n in (6, 3, 2)]
+    labels = [np.arange(len(x), dtype=np.int64) for x in images]
+    data = TrainingData.from_images(*zip(images, labels, strict=True))
+    assert data.x_train.shape == (6, 3, 4, 5) and data.x_train.dtype == torch.float32
+    assert torch.allclose(data.x_train.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5)
+    assert torch.allclose(data.x_train.std(dim=(0, 2, 3), unbiased=False), torch.ones(3), atol=1e-5)
+    mean, std = channel_statistics(images[0])
+    want = (images[1][0, 0, 0] / 255.0 - mean) / std
+    assert np.allclose(data.x_stop[0, :, 0, 0].numpy(), want, atol=1e-6)
+    assert data.y_heldout.tolist() == [0, 1] and data.y_train.tolist() == list(range(6))
+    fixed = TrainingData.from_images(*zip(images, labels, strict=True), mean=[0.5] * 3, std=[0.25] * 3)
+    assert np.allclose(fixed.x_heldout[1, :, 3, 4].numpy(), (images[2][1, 3, 4] / 255.0 - 0.5) / 0.25, atol=1e-6)

@@ -464,11 +464,6 @@ def load_images(root: Path | str, *, size: int | None = NET_SIZE) -> tuple[np.nd
     return np.stack(images), np.array(labels, dtype=np.int64)
 
 
-def _mean_std(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    z = x.astype(np.float64) / 255.0
-    return z.mean(axis=(0, 1, 2)), z.std(axis=(0, 1, 2), ddof=0)
-
-
 def train_statistics(data_dir: Path | str) -> tuple[list[float], list[float]]:
     """Per-channel mean and std of the breeds' training images, as `compute_train_statistics`.
 
@@ -477,19 +472,11 @@ def train_statistics(data_dir: Path | str) -> tuple[list[float], list[float]]:
     the square root of the mean squared deviation from the mean); with ~600 000 pixels per
     channel the sample std (``ddof=1``) differs from it by under 1e-6 relative.
     """
+    from grader.checks.training import channel_statistics
+
     x, _ = load_images(Path(data_dir) / "dogs" / "train")
-    mean, std = _mean_std(x)
+    mean, std = channel_statistics(x)
     return [float(v) for v in mean], [float(v) for v in std]
-
-
-def _tensor(x: np.ndarray, mean: Any, std: Any) -> Any:
-    """N×H×W×3 uint8 → N×3×H×W float32 tensor, scaled to [0, 1] and normalised."""
-    import torch
-
-    z = (x.astype(np.float64) / 255.0 - np.asarray(mean, dtype=np.float64)) / np.asarray(
-        std, dtype=np.float64
-    )
-    return torch.from_numpy(np.ascontiguousarray(z.astype(np.float32).transpose(0, 3, 1, 2)))
 
 
 def breeds_training_data(data_dir: Path | str, heldout_dir: Path | str) -> Any:
@@ -501,21 +488,12 @@ def breeds_training_data(data_dir: Path | str, heldout_dir: Path | str) -> Any:
     with the training statistics computed here (`train_statistics`), so that a statistics bug
     costs points in its own part only.
     """
-    import torch
-
     from grader.checks.training import TrainingData
 
-    x_tr, y_tr = load_images(Path(data_dir) / "dogs" / "train")
-    x_st, y_st = load_images(Path(data_dir) / "dogs" / "val")
-    x_ho, y_ho = load_images(Path(heldout_dir) / "dogs" / "val")
-    mean, std = _mean_std(x_tr)
-    return TrainingData(
-        x_train=_tensor(x_tr, mean, std),
-        y_train=torch.from_numpy(y_tr),
-        x_stop=_tensor(x_st, mean, std),
-        y_stop=y_st,
-        x_heldout=_tensor(x_ho, mean, std),
-        y_heldout=y_ho,
+    return TrainingData.from_images(
+        load_images(Path(data_dir) / "dogs" / "train"),
+        load_images(Path(data_dir) / "dogs" / "val"),
+        load_images(Path(heldout_dir) / "dogs" / "val"),
     )
 
 
@@ -528,23 +506,17 @@ def dogcat_training_data(data_dir: Path | str, heldout_dir: Path | str) -> Any:
     folder is the data folder (a real data set). All resized to 32×32, scaled to
     [0, 1] and normalised with the ImageNet mean and std. Labels: cat 0, dog 1.
     """
-    import torch
-
     from grader.checks.training import TrainingData
 
-    x_tr, y_tr = load_images(Path(data_dir) / "dogcat" / "train")
-    x_st, y_st = load_images(Path(data_dir) / "dogcat" / "val")
     # With a real data set the held-out folder is the data folder itself: its training images
     # were trained on, so only its validation partition may decide the metric.
     real = Path(heldout_dir).resolve() == Path(data_dir).resolve()
     parts = [load_images(Path(heldout_dir) / "dogcat" / s) for s in (("val",) if real else SPLITS)]
-    x_ho = np.concatenate([p[0] for p in parts])
-    y_ho = np.concatenate([p[1] for p in parts])
-    return TrainingData(
-        x_train=_tensor(x_tr, IMAGENET_MEAN, IMAGENET_STD),
-        y_train=torch.from_numpy(y_tr),
-        x_stop=_tensor(x_st, IMAGENET_MEAN, IMAGENET_STD),
-        y_stop=y_st,
-        x_heldout=_tensor(x_ho, IMAGENET_MEAN, IMAGENET_STD),
-        y_heldout=y_ho,
+    heldout = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    return TrainingData.from_images(
+        load_images(Path(data_dir) / "dogcat" / "train"),
+        load_images(Path(data_dir) / "dogcat" / "val"),
+        heldout,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
     )

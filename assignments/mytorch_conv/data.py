@@ -19,8 +19,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from grader.synthetic.cifar10 import generate_cifar, load_batches
 
 # images per class: {size: (train, test)}; "full" is the real CIFAR-10's
@@ -39,14 +37,6 @@ def generate(out_dir: Path | str, seed: int = 0, *, size: str = "small") -> Path
     return generate_cifar(out_dir, seed, train_per_class=train, test_per_class=test)
 
 
-def _tensor(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> Any:
-    """N×32×32×3 uint8 → N×3×32×32 float32 tensor, scaled to [0, 1] and normalised."""
-    import torch
-
-    z = (x.astype(np.float64) / 255.0 - mean) / std
-    return torch.from_numpy(np.ascontiguousarray(z.astype(np.float32).transpose(0, 3, 1, 2)))
-
-
 def training_data(data_dir: Path | str, heldout_dir: Path | str) -> Any:
     """The training check's data (`grader.checks.training.TrainingData`).
 
@@ -56,20 +46,8 @@ def training_data(data_dir: Path | str, heldout_dir: Path | str) -> Any:
     per-channel mean and (population) std of the training images, computed here; N×3×32×32
     float32.
     """
-    import torch
-
     from grader.checks.training import TrainingData
 
-    x_tr, y_tr = load_batches(data_dir, "train")
-    x_st, y_st = load_batches(data_dir, "test")
-    x_ho, y_ho = load_batches(heldout_dir, "test")
-    z = x_tr.astype(np.float64) / 255.0
-    mean, std = z.mean(axis=(0, 1, 2)), z.std(axis=(0, 1, 2))
-    return TrainingData(
-        x_train=_tensor(x_tr, mean, std),
-        y_train=torch.from_numpy(y_tr),
-        x_stop=_tensor(x_st, mean, std),
-        y_stop=y_st,
-        x_heldout=_tensor(x_ho, mean, std),
-        y_heldout=y_ho,
+    return TrainingData.from_images(
+        load_batches(data_dir, "train"), load_batches(data_dir, "test"), load_batches(heldout_dir, "test")
     )

@@ -232,6 +232,39 @@ class TrainingData:
     x_heldout: torch.Tensor
     y_heldout: np.ndarray
 
+    @classmethod
+    def from_images(
+        cls,
+        train: tuple[np.ndarray, np.ndarray],
+        stop: tuple[np.ndarray, np.ndarray],
+        heldout: tuple[np.ndarray, np.ndarray],
+        *,
+        mean: Any = None,
+        std: Any = None,
+    ) -> TrainingData:
+        """From (N×H×W×C uint8 images, labels) pairs: scaled to [0, 1], normalised channel by
+        channel with `mean` and `std` (default: the training images' own, `channel_statistics`)
+        and laid out N×C×H×W float32."""
+        if mean is None or std is None:
+            mean, std = channel_statistics(train[0])
+        mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
+
+        def tensor(x: np.ndarray) -> torch.Tensor:
+            z = (x.astype(np.float64) / 255.0 - mean) / std
+            return torch.from_numpy(np.ascontiguousarray(z.astype(np.float32).transpose(0, 3, 1, 2)))
+
+        return cls(
+            x_train=tensor(train[0]), y_train=torch.from_numpy(train[1]),
+            x_stop=tensor(stop[0]), y_stop=stop[1],
+            x_heldout=tensor(heldout[0]), y_heldout=heldout[1],
+        )  # fmt: skip
+
+
+def channel_statistics(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and population std of N×H×W×C uint8 `images` scaled to [0, 1]."""
+    z = images.astype(np.float64) / 255.0
+    return z.mean(axis=(0, 1, 2)), z.std(axis=(0, 1, 2))
+
 
 Getter = Callable[[Any], Any]
 

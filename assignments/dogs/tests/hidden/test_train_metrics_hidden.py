@@ -18,6 +18,8 @@ from grader.sandbox.child.harness import tiny_model
 from grader.strategies import logits
 from grader.testing import assert_close, assert_equal, points
 
+from ..public.test_train_metrics import _optimizer_hint
+
 
 @st.composite
 def label_pairs(draw, max_n: int = 40, max_k: int = 6):
@@ -37,14 +39,6 @@ def weighted_cross_entropy(weight: torch.Tensor | None):
         return (w * ce).sum() / w.sum()
 
     return loss
-
-
-def _optimizer_hint(report: dict) -> str:
-    """What the optimizer says about itself, for a failure message only."""
-    group = (report.get("groups") or [{}])[0]
-    keys = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
-    settings_ = ", ".join(f"{k}={group[k]!r}" for k in keys if k in group)
-    return f" (your optimizer reports itself as {report.get('type')} with {settings_})"
 
 
 @points(1, part="train_metrics")
