@@ -275,7 +275,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         refused = find_reference_in_public_tests(spec.public_tests)
         if refused:
             raise UsageError(f"{name}: public tests may not use the reference: {refused[0]}")
-        report = build_assignment(spec.reference_dir, spec.template_dir, check=args.check)
+        report = build_assignment(spec.reference_dir, spec.template_dir, check=args.check, spec=spec)
         if args.check:
             if report.ok:
                 console.print(f"{name}: student_template is up to date")

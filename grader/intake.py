@@ -6,6 +6,8 @@ with `copy_staged`, so the untrusted tree is walked once. Links are never follow
 those that point inside the submission); devices, FIFOs and sockets are never opened; the
 bytes actually read, the number of entries, the depth and the wall time are bounded. What was
 left out is listed in the `IntakeReport`; a submission over a cap raises `IntakeError`.
+A notebook is staged as the files its `%%writefile` cells write (grader/notebook.py), read as
+JSON and never run.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from grader.notebook import NotebookError, extract_files
 
 IGNORED_NAMES = frozenset({"__pycache__", ".git", ".pytest_cache", ".hypothesis"})
 IGNORED_SUFFIXES = (".pyc",)
@@ -398,6 +402,11 @@ class _Intake:
 
     # --- a notebook -----------------------------------------------------------------------
     def notebook(self, source: Path, dest: Path) -> None:
+        """Write the files of the notebook's `%%writefile` cells (grader/notebook.py) into `dest`.
+
+        Nothing in the notebook runs; the notebook itself is not staged (the child gets the
+        files, as from a folder submission).
+        """
         cap = min(self.limits.max_notebook_bytes, self.limits.max_bytes)
         with _open_regular(source) as f:
             data = f.read(cap + 1)
@@ -413,5 +422,26 @@ class _Intake:
             or not isinstance(nb.get("nbformat"), int)
         ):
             raise IntakeError("the file is not a Jupyter notebook (no `cells` or `nbformat`)")
-        self.count(1)
-        self.pump(io.BytesIO(data).read, dest / source.name)
+        try:
+            extracted = extract_files(nb, tick=self.tick)
+        except NotebookError as exc:
+            raise IntakeError(str(exc)) from None
+        for where, reason in extracted.skipped:
+            self.skip(where, reason)
+        made: set[str] = set()
+        for path, text in extracted.files.items():
+            parts = path.split("/")
+            for depth in range(1, len(parts)):  # its folders, each counted once
+                folder = "/".join(parts[:depth])
+                if folder not in made:
+                    self.count(depth)
+                    dest.joinpath(*parts[:depth]).mkdir(mode=0o755)
+                    self.report.folders += 1
+                    made.add(folder)
+            self.count(len(parts))
+            try:
+                content = text.encode("utf-8")
+            except UnicodeEncodeError:
+                self.skip(path, "not valid text (a lone surrogate), not extracted")
+                continue
+            self.pump(io.BytesIO(content).read, dest.joinpath(*parts))

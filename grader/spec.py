@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from grader.notebook import safe_path
 from grader.sandbox import DEFAULT_IMPORTS
 
 SPEC_FILENAME = "assignment.yaml"
@@ -131,6 +132,8 @@ class AssignmentSpec:
     # The libraries the student's code uses: preloaded in the zygote, imported in the child
     # before student code. numpy is always there (the wire codec uses it).
     imports: tuple[str, ...] = DEFAULT_IMPORTS
+    # The template notebook `grader build` writes (a path in the template folder), or None.
+    notebook: str | None = None
 
     @property
     def max_score(self) -> float:
@@ -476,6 +479,17 @@ class _Validator:
             out.append(str(name))
         return tuple(out)
 
+    def notebook(self, node: Node, name: str) -> str | None:
+        """`notebook:` true (`<name>.ipynb`), false, or a relative path ending in `.ipynb`."""
+        expected = "true, false or a relative path ending in .ipynb"
+        value = self.scalar(node, "notebook", expected, lambda v: isinstance(v, bool | str))
+        if isinstance(value, bool):
+            return f"{name}.ipynb" if value else None
+        path = safe_path(value)
+        if path is None or not path.endswith(".ipynb"):
+            raise self.error(node, "notebook", expected=expected, got=repr(value))
+        return path
+
     def parts(self, node: Node) -> tuple[Part, ...]:
         out: list[Part] = []
         seen: dict[str, int] = {}
@@ -630,7 +644,7 @@ class _Validator:
             top,
             "",
             ("name", "title", "version", "files", "parts"),
-            ("tests", "limits", "hypothesis", "training", "data", "imports"),
+            ("tests", "limits", "hypothesis", "training", "data", "imports", "notebook"),
         )
         name_node = keys["name"][1]
         name = self.text(name_node, "name")
@@ -681,6 +695,8 @@ class _Validator:
         data = DataSettings() if dnode is None else self.data(dnode, folder)
         inode = self.section(keys, "imports")
         imports = DEFAULT_IMPORTS if inode is None else self.imports(inode)
+        nbnode = self.section(keys, "notebook")
+        notebook = None if nbnode is None else self.notebook(nbnode, name)
 
         return AssignmentSpec(
             name=name,
@@ -700,6 +716,7 @@ class _Validator:
             template_dir=project_root / "student_template" / name,
             mutants_dir=project_root / "tests" / "mutants" / name,
             imports=imports,
+            notebook=notebook,
         )
 
 

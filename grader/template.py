@@ -30,7 +30,8 @@ Unbalanced or nested markers raise `MarkerError` with the file and line, and so 
 result that does not parse. A file with no markers comes back unchanged; everything outside
 the markers is kept byte for byte.
 
-`build_assignment` writes (or, with ``check``, compares) a whole template folder;
+`build_assignment` writes (or, with ``check``, compares) a whole template folder, and the
+template notebook when the assignment sets ``notebook:`` (grader/notebook.py);
 `check_template_imports` proves a built template imports; `find_reference_in_public_tests`
 finds public tests that ask for the ``reference`` fixture (they ship to students).
 """
@@ -46,6 +47,7 @@ import sys
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _MARKER = re.compile(r"#\s*(BEGIN|END)\s+(SOLUTION|PROMPT)\b")
 _INLINE = re.compile(r"#\s*SOLUTION\s*$")
@@ -404,15 +406,26 @@ def _template_bytes(src: Path) -> bytes:
 
 
 def build_assignment(
-    reference_dir: Path, template_dir: Path, *, check: bool = False
+    reference_dir: Path, template_dir: Path, *, check: bool = False, spec: Any = None
 ) -> BuildReport:
-    """Write the template of `reference_dir` into `template_dir`; with `check`, only compare."""
+    """Write the template of `reference_dir` into `template_dir`; with `check`, only compare.
+
+    When the assignment sets `notebook:` in its assignment.yaml, the template notebook (its
+    files as `%%writefile` cells, grader/notebook.py) is written (compared) too. `spec` is the
+    AssignmentSpec; by default the one the project layout gives: `<root>/assignments/<name>/`
+    beside `<root>/reference/<name>/`.
+    """
     if not reference_dir.is_dir():
         raise FileNotFoundError(f"reference folder {reference_dir} does not exist")
     report = BuildReport()
     wanted = _tree_files(reference_dir)
+    built = {rel: _template_bytes(reference_dir / rel) for rel in wanted}
+    spec = spec if spec is not None else _layout_spec(reference_dir)
+    if spec is not None and spec.notebook:
+        built[spec.notebook] = _template_notebook(spec, built)
+        wanted.append(spec.notebook)
     for rel in wanted:
-        data, dst = _template_bytes(reference_dir / rel), template_dir / rel
+        data, dst = built[rel], template_dir / rel
         if not (dst.is_file() and dst.read_bytes() == data):
             report.changed.append(rel)
             if not check:
@@ -429,6 +442,41 @@ def build_assignment(
     if not check:
         _prune_empty_dirs(template_dir)
     return report
+
+
+def _layout_spec(reference_dir: Path) -> Any:
+    """The AssignmentSpec of `<root>/reference/<name>` (None outside a project layout)."""
+    from grader.spec import SPEC_FILENAME, load_spec
+
+    ref = reference_dir.resolve()
+    spec_file = ref.parent.parent / "assignments" / ref.name / SPEC_FILENAME
+    if ref.parent.name != "reference" or not spec_file.is_file():
+        return None
+    return load_spec(spec_file, project_root=ref.parent.parent)
+
+
+def _template_notebook(spec: Any, built: dict[str, bytes]) -> bytes:
+    """The template notebook: the assignment's files, then the other Python files, as cells."""
+    from grader.notebook import build_notebook, safe_path
+    from grader.spec import SpecError
+
+    if spec.notebook in built:
+        raise SpecError(
+            f"{spec.notebook} is a file of reference/{spec.name}/ already; choose another path",
+            file=spec.spec_file,
+            key="notebook",
+        )
+    order = [*spec.files, *(rel for rel in built if rel.endswith(".py"))]
+    files: dict[str, str] = {}
+    for rel in dict.fromkeys(order):
+        if rel not in built or safe_path(rel) != rel:
+            continue
+        try:
+            files[rel] = built[rel].decode("utf-8")
+        except UnicodeDecodeError:
+            continue  # a binary file cannot be a %%writefile cell
+    intro = f"Assignment `{spec.name}`, version {spec.version}."
+    return build_notebook(files, title=spec.title, intro=intro).encode("utf-8")
 
 
 def _prune_empty_dirs(root: Path) -> None:

@@ -1,7 +1,9 @@
 """`grader verify`: prove an assignment's grading is valid.
 
 Reference = full marks; template = zero without a grader crash; each mutant loses points in
-its own part and nowhere else; a second run of the reference gives identical results.
+its own part and nowhere else; a second run of the reference gives identical results. When
+the assignment sets `notebook:`, the reference and one mutant are graded in notebook form
+too, and must be graded exactly as their folder forms.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class VerifyRow:
     """One graded submission of a verify run and whether it behaved as required."""
 
     submission: str
-    kind: str  # reference | template | mutant | rerun
+    kind: str  # reference | template | mutant | rerun | notebook | notebook-mutant
     expectation: str
     ok: bool
     score: float = 0.0
@@ -116,6 +118,8 @@ def verify_assignment(
         for m in mutants:
             folder = build_mutant(spec.reference_dir, m, Path(tmp) / m.name)
             jobs_list.append((m.name, "mutant", folder, m))
+        if getattr(spec, "notebook", None):
+            jobs_list.extend(_notebook_jobs(spec, mutants, jobs_list, Path(tmp)))
         jobs_list.append(("reference (again)", "rerun", spec.reference_dir, None))
         if on_start:
             on_start(len(jobs_list))
@@ -139,11 +143,54 @@ def verify_assignment(
     return report
 
 
+def check_same_grades(folder: GradeResult, notebook: GradeResult) -> tuple[bool, str]:
+    """The notebook form graded exactly as the folder form: score, parts, each test's points."""
+    if notebook.errors:
+        return False, "grader errors: " + "; ".join(notebook.errors)
+    skipped = (notebook.metadata.get("intake") or {}).get("refused")
+    if skipped:
+        return False, f"the notebook was refused: {skipped}"
+    differ = [f"score {notebook.score:g} against {folder.score:g}"] if notebook.score != folder.score else []
+    mine = {p.name: p.points for p in notebook.parts}
+    differ += [f"{p.name} {mine.get(p.name, 0):g} against {p.points:g}" for p in folder.parts if mine.get(p.name) != p.points]
+    outcomes = {t.nodeid: (t.outcome, t.points) for t in notebook.tests}
+    tests = [t.name for t in folder.tests if outcomes.get(t.nodeid) != (t.outcome, t.points)]
+    if len(outcomes) != len(folder.tests) or tests:
+        differ.append(f"tests graded differently: {', '.join(tests[:6]) or 'a different set of tests'}")
+    if differ:
+        return False, "differs from the folder form: " + "; ".join(differ)
+    return True, f"same as the folder form ({notebook.score:g}/{notebook.max_score:g})"
+
+
+def _notebook_jobs(
+    spec: Any, mutants: list[Mutant], jobs_list: list[tuple[str, str, Path, Any]], tmp: Path
+) -> list[tuple[str, str, Path, Any]]:
+    """The reference and one mutant (the first a notebook can carry) as notebook submissions."""
+    from grader.notebook import build_notebook, folder_files
+
+    def as_notebook(folder: Path, name: str) -> Path:
+        path = tmp / "notebooks" / f"{name}.ipynb"
+        path.parent.mkdir(exist_ok=True)
+        text = build_notebook(folder_files(folder, spec.files), title=spec.title)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    out = [("reference (notebook)", "notebook", as_notebook(spec.reference_dir, "reference"), None)]
+    folders = {m.name: folder for _name, kind, folder, m in jobs_list if kind == "mutant" and m is not None}
+    for m in mutants:
+        if not m.links and not m.fifos and all(rel.endswith(".py") for rel in m.files):
+            out.append((f"{m.name} (notebook)", "notebook-mutant", as_notebook(folders[m.name], m.name), m))
+            break
+    return out
+
+
 def _row(name: str, kind: str, mutant: Any, res: GradeResult | Exception, results: dict[str, GradeResult]) -> VerifyRow:
     expectation = {
         "reference": "full marks",
         "template": "zero, no crash",
         "rerun": "same as first run",
+        "notebook": "same grades as the folder reference",
+        "notebook-mutant": f"same grades as the folder {mutant.name if mutant else '?'}",
     }.get(kind, f"loses points in {mutant.part if mutant else '?'} only")
     if isinstance(res, Exception):
         return VerifyRow(name, kind, expectation, False, detail=f"grader failed: {res}")
@@ -155,6 +202,12 @@ def _row(name: str, kind: str, mutant: Any, res: GradeResult | Exception, result
     elif kind == "rerun":
         first = results.get("reference")
         ok, detail = check_rerun(first, res) if first else (False, "no first run to compare with")
+    elif kind in ("notebook", "notebook-mutant"):
+        folder = results.get("reference" if kind == "notebook" else mutant.name)
+        ok, detail = check_same_grades(folder, res) if folder else (False, "no folder form to compare with")
+        if ok:
+            ok, detail = check_reference(res) if kind == "notebook" else check_mutant(res, mutant)
+            detail = f"same as the folder form; {detail}"
     else:
         ok, detail = check_mutant(res, mutant)
     return VerifyRow(name, kind, expectation, ok, res.score, res.max_score, detail, res.duration)

@@ -27,7 +27,6 @@ from grader.intake import (
     IntakeLimits,
     NotASubmission,
     stage_submission,
-    submission_kind,
 )
 from grader.results import POINTS_DIGITS, GradeResult, PartResult, score_parts
 from grader.runner import packages
@@ -98,7 +97,7 @@ def run_session(
     staging = Path(tempfile.mkdtemp(prefix="grader-intake-"))
     try:
         staged, intake, refused = _stage(submission_dir, staging, intake_limits)
-        if require_files and refused is None and submission_kind(submission_dir) != "notebook":
+        if require_files and refused is None:
             problem = missing_files(spec, staged, shown=str(submission_dir))
             if problem:
                 raise ConfigError(problem)
