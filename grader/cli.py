@@ -120,6 +120,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", nargs="?")
     p.add_argument("--all", action="store_true", help="verify every assignment")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded in parallel (default: CPU count)")
+    p.add_argument(
+        "--extended",
+        action="store_true",
+        help="also grade the extended mutants (tests/mutants/NAME/extended/; slower, CI runs the core set)",
+    )
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser(
@@ -356,18 +361,20 @@ def _grade(args: argparse.Namespace, public_only: bool, student: bool = False) -
     console = _console()
     label = f"{'checking' if public_only else 'grading'} {submission.name} ({spec.name})"
 
-    def grade_once() -> int:
-        result = run_session(
+    def grade(selected: tuple[str, ...] | None = None, progress: Any = None) -> Any:
+        return run_session(
             spec,
             submission,
             public_only=public_only,
             data_dir=args.data,
             seed=args.seed,
             keyword=args.keyword,
-            parts=parts,
+            parts=selected or parts,
             require_files=True,
-            progress=progress_for(label),
+            progress=progress if progress is not None else progress_for(label),
         )
+
+    def show(result: Any) -> int:
         if args.out is not None:
             args.out.mkdir(exist_ok=True)
         written = render(result, formats, args.out, console=console, student=student)
@@ -376,12 +383,40 @@ def _grade(args: argparse.Namespace, public_only: bool, student: bool = False) -
         return EXIT_GRADER_FAILED if result.errors else EXIT_OK
 
     if not getattr(args, "watch", False):
-        return grade_once()
+        return show(grade())
+    from grader.runner.dependencies import fingerprint
+    from grader.watch import Rechecker
+
+    if not submission.is_dir():
+        raise UsageError("--watch needs a submission folder (not a .zip or a notebook)")
+    watched = [spec.spec_file.parent, spec.public_tests, spec.hidden_tests, spec.reference_dir]
+    rechecker = Rechecker(
+        submission,
+        grade,
+        selection=(args.keyword, parts, args.seed, str(args.data), public_only),
+        fingerprint=lambda: fingerprint([*watched, *([args.data] if args.data else [])]),
+    )
+
+    def grade_once() -> int:
+        done = rechecker.check(progress_for(label))
+        code = show(done.result)
+        if done.reused:
+            console.print(f"reused: {', '.join(done.reused)} (their files did not change)")
+            if done.rerun:
+                console.print(f"checked again: {', '.join(done.rerun)}")
+        elif done.reason and done.reason != "first check":
+            console.print(f"checked every part again: {done.reason}")
+        return code
+
     return _watch(grade_once, submission, console)
 
 
 def _watch(grade_once: Callable[[], int], submission: Path, console: Any) -> int:
-    """Check now and after every change to the submission, in this (warm) process."""
+    """Check now and after every change to the submission, in this (warm) process.
+
+    `grade_once` checks and prints a card; with grader.watch.Rechecker behind it, a check after
+    an edit reruns only the parts whose files changed.
+    """
     from grader.runner.plugin import ConfigError
     from grader.watch import watch
 
@@ -434,7 +469,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for name in names:
         spec = project.load(name)
         with console.status(f"verifying {name}…") as status:
-            report = verify_assignment(spec, jobs=args.jobs, **_verify_progress(f"verify {name}", status))
+            report = verify_assignment(spec, jobs=args.jobs, extended=args.extended, **_verify_progress(f"verify {name}", status))
         table = Table(title=f"grader verify {name}")
         table.add_column("submission", no_wrap=True)
         table.add_column("expected")

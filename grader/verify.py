@@ -99,15 +99,17 @@ def verify_assignment(
     spec: Any,
     *,
     jobs: int = 2,
+    extended: bool = False,
     on_row: Callable[[VerifyRow], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Grade reference, template, mutants and a reference rerun; return the report.
 
     `on_start(n)` hears how many gradings there will be; `on_row(row)` each one's verdict.
+    With `extended`, the mutants of `mutants_dir/extended/` are graded too (`extended_mutants`).
     """
     report = VerifyReport(spec.name)
-    mutants = load_mutants(spec.mutants_dir)
+    mutants = load_mutants(spec.mutants_dir) + (extended_mutants(spec) if extended else [])
     for m in mutants:
         check_part(m, spec.part_names)
     with tempfile.TemporaryDirectory(prefix="grader-verify-") as tmp:
@@ -141,6 +143,15 @@ def verify_assignment(
         for (name, kind, _folder, mutant), res in zip(jobs_list, graded, strict=True):
             report.rows.append(_row(name, kind, mutant, res, results))
     return report
+
+
+def extended_mutants(spec: Any) -> list[Mutant]:
+    """The assignment's extended mutants: `mutants_dir/extended/*.yaml` ([] when there is none).
+
+    More one-bug submissions than the core set in `mutants_dir`, each checked when it was
+    written; `grader verify --extended` grades them, CI's verify only the core set (time).
+    """
+    return load_mutants(Path(spec.mutants_dir) / "extended")
 
 
 def check_same_grades(folder: GradeResult, notebook: GradeResult) -> tuple[bool, str]:
