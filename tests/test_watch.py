@@ -75,3 +75,35 @@ def test_check_watch_rechecks_an_edited_submission(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
+
+
+def test_check_watch_reruns_only_the_part_whose_file_changed(tmp_path: Path) -> None:
+    from test_watch_parts import (  # tests/ is on sys.path (rootdir-less test files)
+        VERSIONS,
+        make_project,
+    )
+
+    sub = make_project(tmp_path)
+    script = Path(sys.executable).with_name("grader")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "grader"]
+    proc = subprocess.Popen(
+        [*command, "--root", str(tmp_path), "check", "mini", str(sub), "--watch"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        assert wait_for(lambda: sum("watching" in ln for ln in lines) == 1, 120), lines
+        first = len(lines)
+        time.sleep(0.1)
+        (sub / "alpha.py").write_text(VERSIONS["alpha.py"][1])
+        assert wait_for(lambda: sum("watching" in ln for ln in lines) == 2, 120), lines
+        second = lines[first:]
+        assert any("reused: beta, gamma (their files did not change)" in ln for ln in second), second
+        assert any("checked again: alpha" in ln for ln in second), second
+        assert any("unchanged since the last check" in ln for ln in second), second
+        assert any("Total" in ln and "4 / 6" in ln for ln in second), second
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,12 @@ WALL_FACTOR = 3.0  # a call may wait this many times its CPU limit on the wall c
 
 
 IMPORT_SECONDS = 60.0  # the least time (the child's CPU) a module of the submission may take to import
+
+# Called as observer(sandbox, op, fields) whenever a test asks for code in the child, cached or
+# not: op "import" (fields "_module", "_harness": `student.<module>`, `student.harness`) or
+# "ship" (fields "_module", "_path": `student.ship(file)`). `grader check --watch` records
+# here which modules of the submission each part reached (grader/runner/dependencies.py).
+LOAD_OBSERVERS: list[Callable[[Sandbox, str, dict[str, Any]], None]] = []
 
 
 class StudentFailure(AssertionError):
@@ -355,6 +361,8 @@ class Sandbox:
     # --- requests -----------------------------------------------------------------------
     def import_module(self, name: str, *, harness: bool = False) -> Handle:
         """A handle to a module of the submission (import failures are remembered)."""
+        for observe in LOAD_OBSERVERS:
+            observe(self, "import", {"_module": name, "_harness": harness})
         if name in self._import_failures:
             raise _fresh(self._import_failures[name])
         if self._poisoned is not None:
@@ -385,6 +393,8 @@ class Sandbox:
         file = getattr(module, "__file__", None)
         if not file:
             raise ValueError(f"{name} has no source file to load in the child")
+        for observe in LOAD_OBSERVERS:
+            observe(self, "ship", {"_module": name, "_path": file})
         cached = self._shipped.get(name)
         if cached is not None and cached._gen == self.generation and self.alive:
             return cached
