@@ -1,8 +1,8 @@
 """Helpers the dogs tests ship into the sandboxed child (`student.ship(childside)`).
 
 They set up what the grader chose, in the child: image files and folders written from bytes
-the trusted process encoded, PIL images from pixel arrays, a torch cache with given weights, a
-guard that makes any network access an error. Student code can read and patch them (they run
+the trusted process encoded, PIL images from pixel arrays, a torch cache with given weights
+(`student.harness.offline` guards against downloads). Student code can read and patch them (they run
 in its process), so nothing here is secret, and no verdict rests on what they report: the
 tests decide from outputs and tensors returned by value.
 """
@@ -10,9 +10,8 @@ tests decide from outputs and tensors returned by value.
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,23 +33,6 @@ def pil_image(pixels: Any) -> Image.Image:
     """An RGB PIL image from an H×W×3 uint8 array (as `Image.open` of a JPEG gives one)."""
     return Image.fromarray(np.asarray(pixels, dtype=np.uint8), mode="RGB")
 
-
-class NetworkAttempted(RuntimeError):
-    """Code tried to open a connection or resolve a host name."""
-
-
-def offline(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """`fn(*args, **kwargs)` with every socket connection and name lookup an error."""
-
-    def refuse(*_a: Any, **_k: Any) -> Any:
-        raise NetworkAttempted("network access attempted (a download?); nothing may be downloaded")
-
-    saved = socket.socket.connect, socket.create_connection, socket.getaddrinfo
-    socket.socket.connect, socket.create_connection, socket.getaddrinfo = refuse, refuse, refuse  # type: ignore[method-assign]
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        socket.socket.connect, socket.create_connection, socket.getaddrinfo = saved  # type: ignore[method-assign]
 
 
 def torch_home(seed: int | None) -> str:

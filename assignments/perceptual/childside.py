@@ -5,8 +5,8 @@ encoded, seeded torch generators, small feature stacks and a stand-in extractor 
 trusted process builds from the same code and seed, and one SGD step through an extractor.
 Student code can read and patch them (they run in its process), so nothing here is secret, and
 no verdict rests on what they report: the tests decide from outputs and tensors returned by
-value, compared with the twins built in the trusted process. `offline` makes any network
-access an error while a call runs.
+value, compared with the twins built in the trusted process. (`student.harness.offline` makes
+any network access an error while a call runs.)
 
 Self-contained: the standard library, numpy and torch only.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -127,20 +126,3 @@ def empty_torch_home() -> str:
     os.environ["TORCH_HOME"] = home
     return home
 
-
-class NetworkAttempted(RuntimeError):
-    """Code tried to open a connection or resolve a host name."""
-
-
-def offline(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """`fn(*args, **kwargs)` with every socket connection and name lookup an error."""
-
-    def refuse(*_a: Any, **_k: Any) -> Any:
-        raise NetworkAttempted("network access attempted (a download?); nothing may be downloaded")
-
-    saved = socket.socket.connect, socket.create_connection, socket.getaddrinfo
-    socket.socket.connect, socket.create_connection, socket.getaddrinfo = refuse, refuse, refuse  # type: ignore[method-assign]
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        socket.socket.connect, socket.create_connection, socket.getaddrinfo = saved  # type: ignore[method-assign]

@@ -9,6 +9,8 @@ from `grader.checks`, which compare behaviour with what the trusted process comp
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -236,3 +238,25 @@ def optimizer_settings(optimizer: Any) -> dict[str, Any]:
         "type": type(optimizer).__name__,
         "groups": [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups],
     }
+
+
+class NetworkAttempted(RuntimeError):
+    """Code tried to open a connection or resolve a host name."""
+
+
+def offline(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`fn(*args, **kwargs)` with every socket connection and name lookup an error.
+
+    The sandbox has no network anyway; this turns a download attempt into one clear error
+    (`NetworkAttempted`) instead of whatever a library makes of a refused socket.
+    """
+
+    def refuse(*_a: Any, **_k: Any) -> Any:
+        raise NetworkAttempted("network access attempted (a download?); nothing may be downloaded")
+
+    saved = socket.socket.connect, socket.create_connection, socket.getaddrinfo
+    socket.socket.connect, socket.create_connection, socket.getaddrinfo = refuse, refuse, refuse  # type: ignore[method-assign]
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        socket.socket.connect, socket.create_connection, socket.getaddrinfo = saved  # type: ignore[method-assign]

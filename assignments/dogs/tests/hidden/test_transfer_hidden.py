@@ -37,7 +37,7 @@ def test_no_download_with_an_empty_cache(student):
     """load_pretrained(3) with an empty torch cache: no network access, a working 3-way ResNet-18."""
     helper = student.ship(childside)
     helper.torch_home(None)
-    model = helper.offline(student.transfer.load_pretrained, 3)
+    model = student.harness.offline(student.transfer.load_pretrained, 3)
     assert_equal(_fc_shapes(model, "load_pretrained(3)"), {"weight": (3, 512), "bias": (3,)}, what="fc of load_pretrained(3)")
     out = student.harness.forward(model, torch.randn(2, 3, 64, 64))
     assert_equal(tuple(out.shape), (2, 3), what="shape of the logits for 2 images")
@@ -48,7 +48,7 @@ def test_cached_weights_are_loaded(student):
     """load_pretrained(4) with ResNet-18's weight file in the torch cache: its weights are used (no download), fc is new."""
     helper = student.ship(childside)
     helper.torch_home(FAKE_WEIGHTS_SEED)
-    model = helper.offline(student.transfer.load_pretrained, 4)
+    model = student.harness.offline(student.transfer.load_pretrained, 4)
     torch.manual_seed(FAKE_WEIGHTS_SEED)
     cached = resnet18(weights=None).state_dict()
     for layer in ("conv1", "layer3.0.conv1", "layer4.1.bn2"):

@@ -72,7 +72,7 @@ def test_vgg16_indices_in_any_order_without_download(student):
     indices = (29, 0, 23, 16)
     helper = student.ship(childside)
     helper.empty_torch_home()
-    extractor = helper.offline(student.losses.VGGFeatures, indices)
+    extractor = student.harness.offline(student.losses.VGGFeatures, indices)
     got = feature_list(extractor(images(5, 1, 32)), f"VGGFeatures({indices})", len(indices))
     want = [(1, 512, 2, 2), (1, 64, 32, 32), (1, 512, 2, 2), (1, 256, 4, 4)]
     for i, g, w in zip(indices, got, want, strict=True):
