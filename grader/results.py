@@ -78,6 +78,10 @@ class TestResult:
     duration: float = 0.0
     # Named wall times in seconds (e.g. {"student_train_s": 3.1, "reference_train_s": 2.0}).
     timings: dict[str, float] = field(default_factory=dict)
+    # Plain-data artefacts computed in the trusted process (series such as loss curves, small
+    # PNG images, a time against its budget): see grader.scorecard.artefacts for the kinds and
+    # their bounds, docs/results-schema.md for the schema.
+    artefacts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:

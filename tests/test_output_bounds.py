@@ -12,6 +12,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,10 +27,12 @@ from grader.results import TestResult as TResult  # not named Test*: pytest woul
 from grader.runner.plugin import GradingPlugin
 from grader.scorecard import (
     gradescope,
+    html,
     json_format,
     junit,
     markdown,
     render_gradescope,
+    render_html,
     render_json,
     render_junit,
     render_markdown,
@@ -104,6 +107,7 @@ def rendered(result: GradeResult) -> dict[str, str]:
         "junit": render_junit(result),
         "markdown": render_markdown(result, show_hidden_details=True),
         "terminal": terminal_text(result),
+        "html": render_html(result),
     }
 
 
@@ -112,6 +116,7 @@ def check_caps(out: dict[str, str]) -> None:
     assert size(out["gradescope"]) <= gradescope.MAX_BYTES
     assert size(out["junit"]) <= junit.MAX_BYTES
     assert size(out["markdown"]) <= markdown.MAX_BYTES
+    assert size(out["html"]) <= html.MAX_BYTES
     assert len(out["terminal"]) <= TERMINAL_MAX_CHARS
 
 
@@ -369,3 +374,77 @@ def test_small_values_are_shown_exactly() -> None:
     with pytest.raises(AssertionError) as info:
         assert_close(np.full((500, 500), 2.0), np.ones((500, 500)))
     assert len(str(info.value)) < 2 * SHOW_LIMIT
+
+
+# --- injection: HTML, CDATA ends, terminal escapes, rich markup -----------------------------
+
+INJECTED = (
+    '<script>alert(1)</script> <img src=x onerror="alert(2)"> ]]> </failure> '
+    "\x1b[31mred\x1b[0m \x1b]8;;http://evil.example\x07link\x1b]8;;\x07 [bold red]markup[/] [link=http://x]y[/link]"
+)
+
+
+def injected_result() -> GradeResult:
+    """A result whose every student-controlled string carries `INJECTED`."""
+    test = failing(0, message="m " + INJECTED, falsifying_example="x=" + INJECTED,
+                   traceback="Traceback:\nValueError: " + INJECTED, output="printed " + INJECTED)  # fmt: skip
+    test.name = "test_" + INJECTED
+    test.description = "d " + INJECTED
+    test.timings = {"student_" + INJECTED: 1.0}
+    test.artefacts = [{"kind": "series", "name": INJECTED, "title": "t " + INJECTED, "alt": INJECTED,
+                       "x_label": INJECTED, "y_label": INJECTED,
+                       "series": [{"label": INJECTED, "values": [1.0, 0.5]}]}]  # fmt: skip
+    skipped = TResult(nodeid="tests/public/test_conv.py::test_skip", name="test_skip", part="conv",
+                      max_points=1, outcome="skipped", message="skip " + INJECTED)  # fmt: skip
+    result = result_with([test, skipped], errors=["grader " + INJECTED])
+    result.title = "CNN " + INJECTED
+    result.submission = "alice " + INJECTED
+    result.parts[0].description = INJECTED
+    return result
+
+
+def test_injected_markup_is_inert_in_every_format() -> None:
+    out = rendered(injected_result())
+    for name, text in out.items():
+        assert "\x1b" not in text and "\x07" not in text, name  # no terminal escape survives
+    # JSON (results.json, gradescope.json): valid, and no decoded string holds an escape.
+    for name in ("json", "gradescope"):
+        for s in strings_in(json.loads(out[name])):
+            assert "\x1b" not in s or name == "json", (name, s)  # results.json keeps them escaped
+    assert all(t["output_format"] == "text" for t in json.loads(out["gradescope"])["tests"])
+    # JUnit: `]]>` and `</failure>` do not break the XML; no decoded text holds an escape.
+    root = ET.fromstring(out["junit"].encode("utf-8"))
+    assert len(root.findall("testsuite/testcase")) == 2
+    for element in root.iter():
+        for s in (element.text or "", *element.attrib.values()):
+            assert "\x1b" not in s
+    # Markdown and HTML: no tag from the student's text is a tag.
+    # (Markdown's code fences show their text literally: only what is outside them counts.)
+    for name, text in (("markdown", outside_fences(out["markdown"])), ("html", out["html"])):
+        assert "<script" not in text.lower() and "<img src=x" not in text, name
+        assert "&lt;script&gt;" in text, name
+    tags = re.findall(r"<\s*([a-zA-Z][\w-]*)([^>]*)>", out["html"])
+    assert {t for t, _ in tags} <= html_tags_we_write()
+    assert not any(re.search(r"\son\w+\s*=", attrs) for _, attrs in tags)  # no event handler
+    # Terminal: rich markup printed literally, not interpreted.
+    assert "[bold red]markup[/]" in out["terminal"]
+
+
+def html_tags_we_write() -> set[str]:
+    """Every tag name grader.scorecard.html writes."""
+    source = Path(html.__file__ or "").read_text(encoding="utf-8")
+    return set(re.findall(r"<([a-z][a-z0-9]*)[\s>/]", source)) | {"html"}
+
+
+def outside_fences(md: str) -> str:
+    """The lines of `md` outside its code fences (a fence is closed by one at least as long)."""
+    kept, fence = [], ""
+    for line in md.split("\n"):
+        run = re.match(r"`{3,}", line)
+        if fence and run and len(run.group()) >= len(fence) and not line.strip("`").strip():
+            fence = ""
+        elif not fence and run:
+            fence = run.group()
+        elif not fence:
+            kept.append(line)
+    return "\n".join(kept)

@@ -20,6 +20,7 @@ from grader.results import TestResult as TResult  # not named Test*: pytest woul
 from grader.scorecard import (
     FILE_NAMES,
     FORMATS,
+    Policy,
     parse_formats,
     render,
     render_gradescope,
@@ -259,7 +260,7 @@ def test_parse_formats() -> None:
     assert parse_formats(",".join(FORMATS)) == list(FORMATS)
 
 
-@pytest.mark.parametrize("text", ["html", "json,xml", "", " , "])
+@pytest.mark.parametrize("text", ["pdf", "json,xml", "", " , "])
 def test_parse_formats_rejects_unknown_or_missing(text: str) -> None:
     with pytest.raises(ValueError) as info:
         parse_formats(text)
@@ -279,6 +280,7 @@ def test_render_writes_every_file_format(tmp_path: Path) -> None:
         "gradescope.json",
         "junit.xml",
         "scorecard.md",
+        "report.html",
     }
     assert GradeResult.from_json((out / "results.json").read_text()) == result
     assert json.loads((out / "gradescope.json").read_text())["score"] == result.score
@@ -599,8 +601,11 @@ def test_markdown_table_and_failures() -> None:
     assert "- `test_train_gpu` (part train): needs a GPU" in md  # skipped list
 
 
-def test_markdown_hides_hidden_details_by_default() -> None:
-    assert SECRET not in render_markdown(make_result())
+def test_markdown_hides_hidden_details_from_students() -> None:
+    # The audience decides (grader.scorecard.view): the instructor's card is the default.
+    assert SECRET not in render_markdown(make_result(), student=True)
+    assert SECRET not in render_markdown(make_result(), policy=Policy("student"))
+    assert SECRET in render_markdown(make_result())
     assert SECRET in render_markdown(make_result(), show_hidden_details=True)
 
 

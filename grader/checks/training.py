@@ -328,6 +328,15 @@ class TrainingResult:
         self._student: TrainingRun | None = None
         self._error: BaseException | None = None
         self.reference: TrainingRun | None = None
+        self.pytest_config: Any = None  # set by the fixture: where curves are attached (artefacts)
+
+    def _attach(self, artefacts: list[dict[str, Any]]) -> None:
+        """Attach artefacts to the running test's result (shown by the scorecards)."""
+        if self.pytest_config is not None:
+            from grader.scorecard.artefacts import recorder
+
+            for artefact in artefacts:
+                recorder(self.pytest_config).add(artefact)
 
     @property
     def student(self) -> TrainingRun:
@@ -362,6 +371,9 @@ class TrainingResult:
         got = run.best(name)
         ref_text = f" (the reference reached {ref.best(name):.3f})" if ref is not None else ""
         label = metrics.label_of(self.check.metrics[name], name) if name in self.check.metrics else name
+        from grader.scorecard.artefacts import training_curves
+
+        self._attach(training_curves(run, ref, name, label))
         assert not math.isnan(got) and got >= threshold, (
             f"validation {label} {got:.3f} after {run.epochs} epochs is below the threshold "
             f"{threshold:g}{ref_text}{self.note()}"
@@ -402,6 +414,11 @@ class TrainingResult:
         if timings is not None:
             timings[f"student_epoch_{clock}_s"] = round(run.seconds_per_epoch, 4)
             timings[f"reference_epoch_{clock}_s"] = round(ref.seconds_per_epoch, 4)
+        from grader.scorecard.artefacts import budget
+
+        self._attach([budget("epoch_time", f"{clock.upper()} time per epoch against the budget", run.seconds_per_epoch,
+                             ref.seconds_per_epoch, ratio=self.spec.training.budget_ratio,
+                             cap_s=self.spec.training.cap_seconds, clock=clock)])  # fmt: skip
         ok, text = budget_verdict(
             run.seconds_per_epoch,
             ref.seconds_per_epoch,
@@ -551,6 +568,7 @@ class TrainingCheck:
         ) -> TrainingResult:
             config = spec.training.device_config("cuda" if torch.cuda.is_available() else "cpu")
             result = TrainingResult(check, spec, config)
+            result.pytest_config = request.config
             has_data = spec.data.generator is not None or spec.data.path is not None
             dirs = (request.getfixturevalue("data_dir"), request.getfixturevalue("heldout_dir")) if has_data else (None, None)
             data = check.data(*dirs)

@@ -363,6 +363,9 @@ class GradingPlugin:
             result.outcome = "passed"
         if call.when == "teardown":
             result.timings = dict(item.stash.get(_TIMINGS, {}))
+            from grader.scorecard.artefacts import take_pending
+
+            result.artefacts = take_pending(item.config)  # curves, images the test attached
             if self._student is not None and result.outcome != "passed" and "student" in item.fixturenames:
                 out = self._student.output(since_mark=True)
                 result.output = out or None

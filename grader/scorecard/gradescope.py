@@ -24,6 +24,7 @@ github.com/gradescope/autograder_samples, docs/specs.md). What we rely on from i
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from grader.results import GradeResult, TestResult
@@ -38,6 +39,7 @@ from grader.scorecard.sanitize import (
     more_line,
     sandbox_summary,
 )
+from grader.scorecard.view import Limits, Policy, artefact_line, failure_details
 
 # The whole of gradescope.json, as `json.dumps(render_gradescope(r), indent=2)` writes it.
 MAX_BYTES = 4 * 1024 * 1024
@@ -48,25 +50,31 @@ TRACEBACK_LIMIT = 8_000
 OUTPUT_LIMIT = 3_000
 ERROR_LIMIT = 4_000
 
-HIDDEN_VISIBILITY = "after_published"
+HIDDEN_VISIBILITY = "after_published"  # the default of `Policy.gradescope_hidden_visibility`
+LIMITS = Limits(MESSAGE_LIMIT, EXAMPLE_LIMIT, TRACEBACK_LIMIT, OUTPUT_LIMIT)
 
 
-def render_gradescope(result: GradeResult) -> dict[str, Any]:
+def render_gradescope(result: GradeResult, *, policy: Policy | None = None) -> dict[str, Any]:
     """A dict to dump as Gradescope's results.json (see the module docstring for the spec).
+
+    Students read it on Gradescope, so it is always the student's view (grader.scorecard.view):
+    hidden tests show their outcome only, with `policy.gradescope_hidden_visibility`
+    (default "after_published").
 
     Dumped with `json.dumps(..., indent=2)` it is at most `MAX_BYTES`, whatever the result
     holds: failure details share one character budget (first come, first served), and a
     result too big even so is rendered again with less (`sanitize.levels`): shorter fields,
     then no details, then fewer test entries (the rest counted in one last entry).
     """
-    return fit(lambda caps: _render(result, caps), _size, MAX_BYTES)
+    student = (policy or Policy()).for_students()
+    return fit(lambda caps: _render(result, caps, student), _size, MAX_BYTES)
 
 
 def _size(data: dict[str, Any]) -> int:
     return len(json.dumps(data, indent=2)) + 1  # ASCII only: one byte a character
 
 
-def _render(result: GradeResult, caps: Caps) -> dict[str, Any]:
+def _render(result: GradeResult, caps: Caps, policy: Policy) -> dict[str, Any]:
     budget = TextBudget(caps.text)
     part_index = {p.name: i for i, p in enumerate(result.parts, start=1)}
     unknown = len(result.parts) + 1
@@ -79,16 +87,18 @@ def _render(result: GradeResult, caps: Caps) -> dict[str, Any]:
     for _, test in ordered[: caps.tests]:
         major = part_index.get(test.part, unknown)
         counters[major] = counters.get(major, 0) + 1
-        tests.append(_test_entry(test, f"{major}.{counters[major]}", caps, budget))
+        tests.append(_test_entry(test, f"{major}.{counters[major]}", caps, budget, policy))
     rest = [test for _, test in ordered[caps.tests :]]
     if rest:
-        tests.append(_rest_entry(rest, f"{unknown + 1}.1"))
+        tests.append(_rest_entry(rest, f"{unknown + 1}.1", policy))
     extra: dict[str, Any] = {
         "assignment": clean_text(result.assignment, caps.limit(200)),
         "assignment_version": clean_text(result.assignment_version, caps.limit(200)),
         "schema_version": result.schema_version,
     }
-    sandbox = sandbox_summary(result.metadata)
+    if result.metadata.get("grader_version"):
+        extra["grader_version"] = clean_text(str(result.metadata["grader_version"]), caps.limit(100))
+    sandbox = sandbox_summary(result.metadata)  # extra_data: for staff, not shown to students
     if sandbox:
         extra["sandbox"] = sandbox
     intake = intake_summary(result.metadata)
@@ -117,8 +127,8 @@ def _errors(errors: list[str], caps: Caps) -> list[str]:
     return shown
 
 
-def _test_entry(test: TestResult, number: str, caps: Caps, budget: TextBudget) -> dict[str, Any]:
-    hidden = test.visibility == "hidden"
+def _test_entry(test: TestResult, number: str, caps: Caps, budget: TextBudget, policy: Policy) -> dict[str, Any]:
+    hidden = not policy.shows_details(test)
     return {
         "score": float(test.points),
         "max_score": float(test.max_points),
@@ -126,14 +136,14 @@ def _test_entry(test: TestResult, number: str, caps: Caps, budget: TextBudget) -
         "name": clean_text(test.name, caps.limit(300)),
         "name_format": "text",
         "number": number,
-        "output": _hidden_output(test, caps) if hidden else _public_output(test, caps, budget),
+        "output": _hidden_output(test, caps) if hidden else _public_output(test, caps, budget, policy),
         "output_format": "text",
         "tags": [clean_text(test.part, caps.limit(200))],
-        "visibility": HIDDEN_VISIBILITY if hidden else "visible",
+        "visibility": policy.gradescope_hidden_visibility if test.visibility == "hidden" else "visible",
     }
 
 
-def _rest_entry(rest: list[TestResult], number: str) -> dict[str, Any]:
+def _rest_entry(rest: list[TestResult], number: str, policy: Policy) -> dict[str, Any]:
     """One entry standing for the tests that got none of their own."""
     hidden = any(t.visibility == "hidden" for t in rest)
     return {
@@ -146,7 +156,7 @@ def _rest_entry(rest: list[TestResult], number: str) -> dict[str, Any]:
         "output": more_line(len(rest), "tests") + "; their points are in the total score.",
         "output_format": "text",
         "tags": ["more tests"],
-        "visibility": HIDDEN_VISIBILITY if hidden else "visible",
+        "visibility": policy.gradescope_hidden_visibility if hidden else "visible",
     }
 
 
@@ -159,7 +169,7 @@ def _hidden_output(test: TestResult, caps: Caps) -> str:
     return f"Hidden test failed (part {part})."
 
 
-def _public_output(test: TestResult, caps: Caps, budget: TextBudget) -> str:
+def _public_output(test: TestResult, caps: Caps, budget: TextBudget, policy: Policy) -> str:
     blocks: list[str] = []
     if test.description:
         blocks.append(clean_text(test.description, caps.limit(1_000)))
@@ -170,17 +180,17 @@ def _public_output(test: TestResult, caps: Caps, budget: TextBudget) -> str:
         blocks.append("Skipped" + (f": {reason}" if reason else "."))
     else:
         label = "Error" if test.outcome == "error" else "Failed"
-        message = budget.take(test.message or "no explanation", caps.limit(MESSAGE_LIMIT))
-        blocks.append(f"{label}: {message}")
-        if test.falsifying_example:
-            example = budget.take(test.falsifying_example, caps.limit(EXAMPLE_LIMIT))
-            blocks.append("Smallest failing input:\n" + example)
-        if test.traceback:
-            traceback = budget.take(test.traceback, caps.limit(TRACEBACK_LIMIT))
-            blocks.append("Traceback (your code):\n" + traceback)
-        if test.output:
-            output = budget.take(test.output, caps.limit(OUTPUT_LIMIT), tail=True)
-            blocks.append("Your code printed (last lines):\n" + output)
+        if not test.message:
+            test = replace(test, message="no explanation")
+        details = failure_details(test, policy, LIMITS, budget, scale=caps.limit)
+        blocks.append(f"{label}: {details.message}")
+        if details.example:
+            blocks.append("Smallest failing input:\n" + details.example)
+        if details.traceback:
+            blocks.append("Traceback (your code):\n" + details.traceback)
+        if details.output:
+            blocks.append("Your code printed (last lines):\n" + details.output)
+        blocks += [artefact_line(a) for a in details.artefacts]
     if test.timings:
         blocks.append("Timings: " + format_timings(test.timings))
     return "\n\n".join(b.rstrip() for b in blocks)

@@ -11,6 +11,9 @@ It is `GradeResult.to_json()` made safe to keep and to pass on, whatever the res
   even that is too big are tests (then the metadata, then parts) left out, from the end.
   `metadata["results_cut"]` then counts what was cut.
 
+- each test's `artefacts` keep only well-formed ones within `grader.scorecard.artefacts`'
+  limits (images of the whole result share `TOTAL_IMAGE_BYTES`).
+
 Within those limits it is lossless: `GradeResult.from_json(render_json(r)) == r` for a result
 with no invisible characters and no text over its limit. Control characters and escape
 sequences are kept: JSON escapes them (the output is ASCII only), and whoever displays these
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.results import TAIL_FIELDS, TEXT_LIMITS, GradeResult, cut_text
+from grader.scorecard.artefacts import TOTAL_IMAGE_BYTES, bound_artefacts
 from grader.scorecard.sanitize import strip_invisible
 
 MAX_BYTES = 8 * 1024 * 1024  # the whole of results.json
@@ -113,6 +117,7 @@ class _Bounder:
         self.ids: dict[tuple[str, int], str] = {}
         self.slots: list[_Slot] = []
         self.values = 0
+        self.image_room = [TOTAL_IMAGE_BYTES]  # decoded image bytes still allowed (artefacts)
 
     # --- strings --------------------------------------------------------------------------
     def text(self, s: Any, limit: int) -> Any:
@@ -167,6 +172,8 @@ class _Bounder:
                 t[key] = self.ident(value, PART_LIMIT)
             elif key in TEXT_LIMITS:
                 self.slot(t, key, value, TEXT_LIMITS[key], key in TAIL_FIELDS, index)
+            elif key == "artefacts":
+                t[key] = bound_artefacts(value, self.image_room)
             elif key == "timings" and isinstance(value, dict):
                 items = list(value.items())
                 t[key] = {self.text(str(k), KEY_LIMIT): v for k, v in items[:ITEMS_LIMIT]}

@@ -18,10 +18,16 @@ from grader.scorecard.sanitize import (
     clean_text,
     fit,
     format_points,
-    format_timings,
     more_line,
-    sandbox_summary,
     utf8_size,
+)
+from grader.scorecard.view import (
+    FailureDetails,
+    Limits,
+    Policy,
+    artefact_line,
+    failure_details,
+    policy_for,
 )
 
 # The whole of junit.xml, in UTF-8.
@@ -31,6 +37,7 @@ MESSAGE_LIMIT = 4_000
 EXAMPLE_LIMIT = 4_000
 TRACEBACK_LIMIT = 8_000
 OUTPUT_LIMIT = 4_000
+LIMITS = Limits(MESSAGE_LIMIT, EXAMPLE_LIMIT, TRACEBACK_LIMIT, OUTPUT_LIMIT)
 
 # Anything outside XML 1.0's Char production:
 # #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
@@ -47,20 +54,29 @@ def _xml_legal(s: str) -> str:
     return _XML_ILLEGAL.sub("", s)
 
 
-def render_junit(result: GradeResult, *, show_hidden_details: bool = True) -> str:
+def render_junit(
+    result: GradeResult,
+    *,
+    show_hidden_details: bool | None = None,
+    student: bool = False,
+    policy: Policy | None = None,
+) -> str:
     """The result as a JUnit XML document (one `<testsuite>` named after the assignment).
 
-    With `show_hidden_details=False`, failures of hidden tests carry no message, example,
-    traceback or output. The document is at most `MAX_BYTES`, whatever the result holds:
+    For `policy`'s audience (grader.scorecard.view; without one: the instructor's, or the
+    student's with `student=True`; `show_hidden_details` overrides): for students, failures
+    of hidden tests carry no message, example, traceback or output, and the sandbox is one
+    word. The document is at most `MAX_BYTES`, whatever the result holds:
     failure details share one character budget (first come, first served), and a result too
     big even so is rendered again with less (`sanitize.levels`): shorter fields, then no
     details, then fewer `<testcase>`s (the suite's counts still cover every test, and its
     `<system-out>` says how many are not listed).
     """
-    return fit(lambda caps: _render(result, caps, show_hidden_details), utf8_size, MAX_BYTES)
+    policy = policy_for(policy, student=student, show_hidden_details=show_hidden_details)
+    return fit(lambda caps: _render(result, caps, policy), utf8_size, MAX_BYTES)
 
 
-def _render(result: GradeResult, caps: Caps, show_hidden_details: bool) -> str:
+def _render(result: GradeResult, caps: Caps, policy: Policy) -> str:
     budget = TextBudget(caps.text)
     assignment = xml_safe(result.assignment, caps.limit(200))
     counts = {
@@ -88,7 +104,7 @@ def _render(result: GradeResult, caps: Caps, show_hidden_details: bool) -> str:
         ("submission", result.submission),
     ):
         ET.SubElement(props, "property", name=name, value=xml_safe(value, caps.limit(1_000)))
-    sandbox = sandbox_summary(result.metadata)
+    sandbox = policy.sandbox_text(result.metadata)
     if sandbox:
         ET.SubElement(props, "property", name="sandbox", value=xml_safe(sandbox, 2_000))
     intake = intake_summary(result.metadata)
@@ -107,8 +123,7 @@ def _render(result: GradeResult, caps: Caps, show_hidden_details: bool) -> str:
             value=f"{format_points(part.points)}/{format_points(part.max_points)}",
         )
     for test in result.tests[: caps.tests]:
-        details = show_hidden_details or test.visibility != "hidden"
-        _testcase(suite, assignment, test, details, caps, budget)
+        _testcase(suite, assignment, test, policy, caps, budget)
     notes = [
         more_line(n, what)
         for n, what in (
@@ -134,7 +149,7 @@ def _testcase(
     suite: ET.Element,
     assignment: str,
     test: TestResult,
-    details: bool,
+    policy: Policy,
     caps: Caps,
     budget: TextBudget,
 ) -> None:
@@ -145,25 +160,26 @@ def _testcase(
         name=xml_safe(test.name, caps.limit(500)),
         time=_seconds(test.duration),
     )
-    message = ""
-    if details and test.message:
-        message = _xml_legal(budget.take(test.message, caps.limit(MESSAGE_LIMIT)))
     if test.outcome == "skipped":
+        message = ""
+        if policy.shows_details(test) and test.message:
+            message = _xml_legal(budget.take(test.message, caps.limit(MESSAGE_LIMIT)))
         ET.SubElement(case, "skipped", message=message or "skipped")
-    elif test.outcome in ("failed", "error"):
-        if not details:
-            message = f"hidden test {test.outcome}"
-        tag = "failure" if test.outcome == "failed" else "error"
-        element = ET.SubElement(
-            case,
-            tag,
-            message=_first_line(message) or f"test {test.outcome}",
-            type=_exception_type(test) if details else "HiddenTestFailure",
-        )
-        element.text = _failure_body(test, message, caps, budget) if details else message
-    if details and test.output and test.outcome != "passed":
-        out = ET.SubElement(case, "system-out")
-        out.text = _xml_legal(budget.take(test.output, caps.limit(OUTPUT_LIMIT), tail=True))
+        return
+    if test.outcome not in ("failed", "error"):
+        return
+    details = failure_details(test, policy, LIMITS, budget, scale=caps.limit)
+    message = _xml_legal(details.message) if details.shown else f"hidden test {test.outcome}"
+    tag = "failure" if test.outcome == "failed" else "error"
+    element = ET.SubElement(
+        case,
+        tag,
+        message=_first_line(message) or f"test {test.outcome}",
+        type=_exception_type(test) if details.shown else "HiddenTestFailure",
+    )
+    element.text = _failure_body(message, details) if details.shown else message
+    if details.output:
+        ET.SubElement(case, "system-out").text = _xml_legal(details.output)
 
 
 def _first_line(s: str) -> str:
@@ -181,14 +197,13 @@ def _exception_type(test: TestResult) -> str:
     return "TestFailure" if test.outcome == "failed" else "TestError"
 
 
-def _failure_body(test: TestResult, message: str, caps: Caps, budget: TextBudget) -> str:
+def _failure_body(message: str, details: FailureDetails) -> str:
     blocks = [message] if message else []
-    if test.falsifying_example:
-        example = budget.take(test.falsifying_example, caps.limit(EXAMPLE_LIMIT))
-        blocks.append("Smallest failing input:\n" + _xml_legal(example))
-    if test.traceback:
-        traceback = budget.take(test.traceback, caps.limit(TRACEBACK_LIMIT))
-        blocks.append("Traceback (your code):\n" + _xml_legal(traceback))
-    if test.timings:
-        blocks.append("Timings: " + xml_safe(format_timings(test.timings)))
+    if details.example:
+        blocks.append("Smallest failing input:\n" + _xml_legal(details.example))
+    if details.traceback:
+        blocks.append("Traceback (your code):\n" + _xml_legal(details.traceback))
+    blocks += [xml_safe(artefact_line(a)) for a in details.artefacts]
+    if details.timings:
+        blocks.append("Timings: " + xml_safe(details.timings))
     return "\n\n".join(blocks)

@@ -19,8 +19,6 @@ from grader.scorecard.card import (
     part_description,
     part_of_full,
     public_only_line,
-    same_traceback_note,
-    sandbox_note,
 )
 from grader.scorecard.intake import intake_summary
 from grader.scorecard.sanitize import (
@@ -30,10 +28,17 @@ from grader.scorecard.sanitize import (
     fit,
     format_points,
     format_score,
-    format_timings,
     more_line,
-    sandbox_summary,
     utf8_size,
+)
+from grader.scorecard.view import (
+    HIDDEN_NOTE,
+    FailureDetails,
+    Limits,
+    Policy,
+    artefact_line,
+    failure_details,
+    policy_for,
 )
 
 # The whole scorecard, in UTF-8: GitHub refuses a job summary over 1 MiB (a pull-request
@@ -44,6 +49,7 @@ MESSAGE_LIMIT = 2_000
 EXAMPLE_LIMIT = 4_000
 TRACEBACK_LIMIT = 6_000
 OUTPUT_LIMIT = 2_000
+LIMITS = Limits(MESSAGE_LIMIT, EXAMPLE_LIMIT, TRACEBACK_LIMIT, OUTPUT_LIMIT)
 
 STATUS_LABELS = {
     "full": "✓ full",
@@ -82,22 +88,28 @@ def code_block(s: str, info: str = "text") -> str:
 
 
 def render_markdown(
-    result: GradeResult, *, show_hidden_details: bool = False, student: bool = False
+    result: GradeResult,
+    *,
+    show_hidden_details: bool | None = None,
+    student: bool = False,
+    policy: Policy | None = None,
 ) -> str:
-    """The scorecard as GitHub-flavoured Markdown.
+    """The scorecard as GitHub-flavoured Markdown, for `policy`'s audience (grader.scorecard.view).
 
-    Failures of hidden tests show no message, example, traceback or output unless
-    `show_hidden_details=True`. Failures of public tests come first; a traceback shared by
-    several tests is shown once; a public-only result says what share of the points its tests
-    hold; `student=True` notes "sandboxed" instead of listing the sandbox's layers. The text is at most `MAX_BYTES`, whatever the result holds:
+    Without a `policy`: the instructor's card, or the student's with `student=True` ("sandboxed"
+    instead of the sandbox's layers; no details of hidden tests); `show_hidden_details`
+    overrides whether hidden tests' failure details show. Failures of public tests come first;
+    a traceback shared by several tests is shown once; a public-only result says what share of
+    the points its tests hold. The text is at most `MAX_BYTES`, whatever the result holds:
     failure details share one character budget (first come, first served), and a result too
     big even so is rendered again with less (`sanitize.levels`): shorter fields, then no
     details, then fewer tests listed (the rest counted in one line).
     """
-    return fit(lambda caps: _render(result, caps, show_hidden_details, student), utf8_size, MAX_BYTES)
+    policy = policy_for(policy, student=student, show_hidden_details=show_hidden_details)
+    return fit(lambda caps: _render(result, caps, policy), utf8_size, MAX_BYTES)
 
 
-def _render(result: GradeResult, caps: Caps, show_hidden_details: bool, student: bool) -> str:
+def _render(result: GradeResult, caps: Caps, policy: Policy) -> str:
     budget = TextBudget(caps.text)
     full = full_points(result)
     title = md_inline(result.title or result.assignment, caps.limit(200))
@@ -144,8 +156,8 @@ def _render(result: GradeResult, caps: Caps, show_hidden_details: bool, student:
     if failures:
         lines += [f"### Tests that did not pass ({len(failures)})", ""]
         for test in failures[: caps.tests]:
-            details = show_hidden_details or test.visibility != "hidden"
-            lines += _failure(test, details, caps, budget, once)
+            details = failure_details(test, policy, LIMITS, budget, scale=caps.limit, once=once)
+            lines += _failure(test, details, caps)
         if len(failures) > caps.tests:
             lines += [md_inline(more_line(len(failures) - caps.tests, "tests"), None), ""]
     skipped = [t for t in result.tests if t.outcome == "skipped"]
@@ -164,7 +176,7 @@ def _render(result: GradeResult, caps: Caps, show_hidden_details: bool, student:
     intake = intake_summary(result.metadata)
     if intake:
         lines += [md_inline(intake, None), ""]
-    summary = sandbox_note(result.metadata) if student else sandbox_summary(result.metadata)
+    summary = policy.sandbox_text(result.metadata)
     if summary:
         lines += [f"<sub>{md_inline(summary)}</sub>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -174,9 +186,7 @@ def _summary_text(s: str, limit: int) -> str:
     return html.escape(" ".join(clean_text(s, limit).split()), quote=True)
 
 
-def _failure(
-    test: TestResult, details: bool, caps: Caps, budget: TextBudget, once: TracebackOnce
-) -> list[str]:
+def _failure(test: TestResult, details: FailureDetails, caps: Caps) -> list[str]:
     mark = "✗" if test.outcome == "failed" else "⚠ error:"
     hidden = " (hidden test)" if test.visibility == "hidden" else ""
     summary = (
@@ -187,30 +197,21 @@ def _failure(
     out = ["<details>", f"<summary>{summary}</summary>", ""]
     if test.description:
         out += [md_inline(test.description, caps.limit(1_000)), ""]
-    if not details:
-        out += ["Details of hidden tests are not shown.", ""]
-    else:
-        if test.message:
-            out += [
-                "**What went wrong**",
-                "",
-                code_block(budget.take(test.message, caps.limit(MESSAGE_LIMIT))),
-                "",
-            ]
-        if test.falsifying_example:
-            example = budget.take(test.falsifying_example, caps.limit(EXAMPLE_LIMIT))
-            out += ["**Smallest failing input**", "", code_block(example, "python"), ""]
-        if test.traceback:
-            first = once.seen_in(test)
-            if first is not None:
-                out += [f"**Traceback (your code)**: {md_inline(same_traceback_note(first), None)}", ""]
-            else:
-                traceback = budget.take(test.traceback, caps.limit(TRACEBACK_LIMIT))
-                out += ["**Traceback (your code)**", "", code_block(traceback, "pytb"), ""]
-        if test.output:
-            output = budget.take(test.output, caps.limit(OUTPUT_LIMIT), tail=True)
-            out += ["**Your code printed (last lines)**", "", code_block(output), ""]
-    if test.timings:
-        out += [f"Timings: {md_inline(format_timings(test.timings))}", ""]
+    if not details.shown:
+        out += [HIDDEN_NOTE, ""]
+    if details.message:
+        out += ["**What went wrong**", "", code_block(details.message), ""]
+    if details.example:
+        out += ["**Smallest failing input**", "", code_block(details.example, "python"), ""]
+    if details.traceback_note:
+        out += [f"**Traceback (your code)**: {md_inline(details.traceback_note, None)}", ""]
+    elif details.traceback:
+        out += ["**Traceback (your code)**", "", code_block(details.traceback, "pytb"), ""]
+    if details.output:
+        out += ["**Your code printed (last lines)**", "", code_block(details.output), ""]
+    for artefact in details.artefacts:
+        out += [f"- {md_inline(artefact_line(artefact), None)}", ""]
+    if details.timings:
+        out += [f"Timings: {md_inline(details.timings)}", ""]
     out += ["</details>", ""]
     return out

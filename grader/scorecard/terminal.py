@@ -20,8 +20,6 @@ from grader.scorecard.card import (
     part_description,
     part_of_full,
     public_only_line,
-    same_traceback_note,
-    sandbox_note,
 )
 from grader.scorecard.intake import intake_summary
 from grader.scorecard.sanitize import (
@@ -29,9 +27,16 @@ from grader.scorecard.sanitize import (
     clean_text,
     format_points,
     format_score,
-    format_timings,
     more_line,
-    sandbox_summary,
+)
+from grader.scorecard.view import (
+    HIDDEN_NOTE,
+    FailureDetails,
+    Limits,
+    Policy,
+    artefact_line,
+    failure_details,
+    policy_for,
 )
 
 # What one scorecard prints at most, whatever the result holds (about 1 MB of text at 120
@@ -48,6 +53,7 @@ MESSAGE_LIMIT = 2_000
 EXAMPLE_LIMIT = 4_000
 TRACEBACK_LIMIT = 8_000
 OUTPUT_LIMIT = 2_000
+LIMITS = Limits(MESSAGE_LIMIT, EXAMPLE_LIMIT, TRACEBACK_LIMIT, OUTPUT_LIMIT)
 ERROR_LIMIT = 4_000
 
 STATUS_MARKS: dict[str, tuple[str, str]] = {
@@ -62,18 +68,21 @@ def render_terminal(
     result: GradeResult,
     console: Console,
     *,
-    show_hidden_details: bool = True,
+    show_hidden_details: bool | None = None,
     student: bool = False,
+    policy: Policy | None = None,
 ) -> None:
-    """Print the scorecard of `result` to `console`.
+    """Print the scorecard of `result` to `console`, for `policy`'s audience (grader.scorecard.view).
 
-    With `show_hidden_details=False`, failures of hidden tests show no message, example,
-    traceback or output. Failures of public tests come first; a traceback that several tests
-    share is shown once. A public-only result says what share of the points its tests hold.
-    `student=True` (`grader check`) notes "sandboxed" where the instructor's card lists the
-    sandbox's layers. The output is bounded (see `TEXT_BUDGET` and the other caps above):
-    past them, what is left is counted in one line.
+    Without a `policy`: the instructor's card, or the student's with `student=True` (`grader
+    check`: "sandboxed" where the instructor's card lists the sandbox's layers, and no details
+    of hidden tests); `show_hidden_details` overrides whether hidden tests' failure details
+    show. Failures of public tests come first; a traceback that several tests share is shown
+    once. A public-only result says what share of the points its tests hold. The output is
+    bounded (see `TEXT_BUDGET` and the other caps above): past them, what is left is counted
+    in one line.
     """
+    policy = policy_for(policy, student=student, show_hidden_details=show_hidden_details)
     budget = TextBudget(TEXT_BUDGET)
     if result.errors:
         console.print(_errors_panel(result.errors))
@@ -84,8 +93,8 @@ def render_terminal(
     failures = failures_in_order(result)
     once = TracebackOnce()
     for test in failures[:MAX_PANELS]:
-        details = show_hidden_details or test.visibility != "hidden"
-        console.print(_failure_panel(test, show_details=details, budget=budget, once=once))
+        details = failure_details(test, policy, LIMITS, budget, once=once)
+        console.print(_failure_panel(test, details))
     if len(failures) > MAX_PANELS:
         lines = Text("Also did not pass:", style="bold red")
         for test in failures[MAX_PANELS : MAX_PANELS + MAX_NAMED]:
@@ -106,7 +115,7 @@ def render_terminal(
     intake = intake_summary(result.metadata)
     if intake:
         console.print(Text(intake, style="yellow"))
-    summary = sandbox_note(result.metadata) if student else sandbox_summary(result.metadata)
+    summary = policy.sandbox_text(result.metadata)
     if summary:
         console.print(Text(summary, style="dim"))
     if result.errors:
@@ -174,9 +183,7 @@ def _part_row(part: PartResult, full: dict[str, float]) -> list[Text]:
     return row
 
 
-def _failure_panel(
-    test: TestResult, *, show_details: bool, budget: TextBudget, once: TracebackOnce
-) -> Panel:
+def _failure_panel(test: TestResult, details: FailureDetails) -> Panel:
     items: list[RenderableType] = []
 
     def section(heading: str, body: str, style: str = "") -> None:
@@ -190,31 +197,22 @@ def _failure_panel(
     items.append(where)
     if test.description:
         items.append(Text(clean_text(test.description, 1_000), style="italic"))
-    if not show_details:
-        items.append(Text("Details of hidden tests are not shown.", style="dim"))
-    else:
-        if test.message:
-            section("What went wrong", budget.take(test.message, MESSAGE_LIMIT))
-        if test.falsifying_example:
-            section(
-                "Smallest failing input",
-                budget.take(test.falsifying_example, EXAMPLE_LIMIT),
-                "cyan",
-            )
-        if test.traceback:
-            first = once.seen_in(test)
-            if first is not None:
-                section("Traceback (your code)", same_traceback_note(first), "dim")
-            else:
-                section("Traceback (your code)", budget.take(test.traceback, TRACEBACK_LIMIT), "dim")
-        if test.output:
-            section(
-                "Your code printed (last lines)",
-                budget.take(test.output, OUTPUT_LIMIT, tail=True),
-                "dim",
-            )
-    if test.timings:
-        items.append(Text.assemble(("Timings: ", "bold"), format_timings(test.timings)))
+    if not details.shown:
+        items.append(Text(HIDDEN_NOTE, style="dim"))
+    if details.message:
+        section("What went wrong", details.message)
+    if details.example:
+        section("Smallest failing input", details.example, "cyan")
+    if details.traceback_note:
+        section("Traceback (your code)", details.traceback_note, "dim")
+    elif details.traceback:
+        section("Traceback (your code)", details.traceback, "dim")
+    if details.output:
+        section("Your code printed (last lines)", details.output, "dim")
+    for artefact in details.artefacts:
+        items.append(Text(artefact_line(artefact), style="dim"))
+    if details.timings:
+        items.append(Text.assemble(("Timings: ", "bold"), details.timings))
     mark = "✗" if test.outcome == "failed" else "!"
     title = Text(f"{mark} {clean_text(test.name, 200)}", style="bold red")
     if test.outcome == "error":
