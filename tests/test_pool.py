@@ -1,4 +1,4 @@
-"""verify's warm grading processes (grader/runner/pool.py, grader/runner/worker.py)."""
+"""verify's and batch's warm grading processes (grader/runner/pool.py)."""
 
 from __future__ import annotations
 

@@ -1,28 +1,54 @@
 """Many gradings of one assignment on all cores, each core one warm grading process.
 
-`grade_in_workers` splits the submissions over `jobs` worker processes
-(grader/runner/worker.py); each imports the grader, starts its zygote once and grades its
-share in turn. The results come back in the order of the submissions given; one that could
-not be graded comes back as the exception that says why.
+`grade_in_workers` (used by `grader verify` and `grader batch`) starts up to `jobs` worker
+processes (`python -m grader.runner.pool --serve`); each imports the grader, starts its
+zygote once and then grades one submission after another, taking the next from a shared
+queue as it finishes (a slow submission does not hold up the rest of a fixed share). A worker
+that dies, or that overruns the per-submission `timeout`, costs only the submission it held:
+that one comes back as a `GradingFailed` that says why, the process (and its process group)
+is killed, and a fresh one takes the next submission. The results come back in the order of
+the submissions given.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from grader.results import GradeResult
 
+# A worker that dies this many times in a row without grading anything stops taking work
+# (a broken assignment.yaml would otherwise restart it once per submission).
+_MAX_DEATHS_IN_A_ROW = 2
+# Slack on top of the assignment's own submission limit before the pool kills a worker.
+TIMEOUT_SLACK_S = 60.0
+
 
 class GradingFailed(RuntimeError):
     """A submission could not be graded (a configuration error, or the grader failed)."""
+
+
+class TimedOut(GradingFailed):
+    """A submission's grading overran the pool's deadline; its process was killed."""
+
+
+def default_timeout(spec: Any) -> float | None:
+    """The pool's per-submission wall-clock limit: the assignment's submission limit + slack."""
+    limits = getattr(spec, "limits", None)
+    seconds = getattr(limits, "submission_seconds", None)
+    return None if seconds is None else float(seconds) + TIMEOUT_SLACK_S
 
 
 def grade_in_workers(
@@ -32,57 +58,170 @@ def grade_in_workers(
     jobs: int,
     last_apart: bool = True,
     on_result: Callable[[int, GradeResult | Exception], None] | None = None,
+    timeout: float | None = None,
+    seed: int = 0,
+    worker_env: Callable[[int], Mapping[str, str]] | None = None,
+    on_begin: Callable[[int], None] | None = None,
 ) -> list[GradeResult | Exception]:
     """Grade each `(label, folder)` of `submissions`; results in the same order.
 
     With `last_apart`, the last submission goes to another process than the first (verify's
     rerun of the reference: run twice in two processes, its scores must agree).
-    `on_result(index, result)` hears of each as it is done.
+    `on_result(index, result)` hears of each as it is done (from a pool thread);
+    `on_begin(index)` as a worker takes it. `timeout` (default: `default_timeout(spec)`) is
+    each submission's wall-clock limit. `worker_env(worker)` adds environment variables to
+    that worker's process (e.g. its GPU: `CUDA_VISIBLE_DEVICES`).
     """
+    if not submissions:
+        return []
+    timeout = default_timeout(spec) if timeout is None else timeout
     n = max(1, min(jobs, len(submissions)))
-    shares: list[list[int]] = [[] for _ in range(n)]
     order = list(range(len(submissions)))
     apart = order.pop() if last_apart and n > 1 and len(order) > 1 else None
-    for k, index in enumerate(order):
-        shares[k % n].append(index)
-    if apart is not None:  # last, in the last process (the first goes to the first)
-        shares[n - 1].append(apart)
+    shared: deque[int] = deque(order)
     results: dict[int, GradeResult | Exception] = {}
     lock = threading.Lock()
+
+    apart_taken: list[bool] = []
+
+    def take(worker: int) -> int | None:
+        with lock:
+            for pos, index in enumerate(list(shared)[:2]):
+                if index == 0 and worker != 0 and apart is not None:
+                    continue  # the first submission is the first worker's, so `apart` avoids it
+                del shared[pos]
+                return index
+            if worker == n - 1 and apart is not None and not apart_taken:
+                apart_taken.append(True)
+                return apart
+            return None
+
+    def record(index: int, res: GradeResult | Exception) -> None:
+        with lock:
+            results[index] = res
+        if on_result:
+            on_result(index, res)
+
     with tempfile.TemporaryDirectory(prefix="grader-pool-") as tmp:
         out = Path(tmp)
 
-        def run(worker: int, share: list[int]) -> None:
-            if not share:
-                return
-            jobs_file = out / f"jobs{worker}.json"
-            jobs_file.write_text(json.dumps([[i, submissions[i][0], str(submissions[i][1])] for i in share]))
-            cmd = [sys.executable, "-m", "grader.runner.worker", "--spec", str(spec.spec_file),
-                   "--jobs", str(jobs_file), "--out", str(out)]  # fmt: skip
-            with open(out / f"stderr{worker}.txt", "w+") as err:
-                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=os.environ.copy())
-                assert proc.stdout is not None
-                for line in proc.stdout:
-                    if line.strip().isdigit():
-                        index = int(line)
-                        res = _read(out / f"{index}.json")
-                        with lock:
-                            results[index] = res
-                        if on_result:
-                            on_result(index, res)
-                code = proc.wait()
-                err.seek(0)
-                tail = err.read()[-3000:]
-            for index in share:
-                if index not in results:
-                    results[index] = GradingFailed(f"the grading process failed (exit {code}):\n{tail}")
+        def run(worker: int) -> None:
+            env = os.environ.copy()
+            if worker_env:
+                env.update(worker_env(worker))
+            proc: _Worker | None = None
+            deaths = 0
+            try:
+                while deaths < _MAX_DEATHS_IN_A_ROW:
+                    index = take(worker)
+                    if index is None:
+                        return
+                    if proc is None or not proc.alive():
+                        proc = _Worker(spec, out, worker, env, seed)
+                    if on_begin:
+                        on_begin(index)
+                    label, folder = submissions[index]
+                    res = proc.grade(index, label, Path(folder), timeout)
+                    if isinstance(res, GradingFailed) and not proc.alive():
+                        # A process that died before grading anything counts (it may never
+                        # start); one killed for overrunning a submission's deadline does not.
+                        deaths = 0 if proc.graded or isinstance(res, TimedOut) else deaths + 1
+                        proc = None
+                    else:
+                        deaths = 0
+                    record(index, res)
+            finally:
+                if proc is not None:
+                    proc.close()
 
-        threads = [threading.Thread(target=run, args=(w, share)) for w, share in enumerate(shares)]
+        threads = [threading.Thread(target=run, args=(w,), daemon=True) for w in range(n)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        missing = [i for i in range(len(submissions)) if i not in results]
+        for index in missing:  # every worker gave up (the grading process cannot start)
+            record(index, GradingFailed(_LAST_FAILURE.get(id(spec), "the grading process failed (exit ?)")))
+    _LAST_FAILURE.pop(id(spec), None)
     return [results[i] for i in range(len(submissions))]
+
+
+_LAST_FAILURE: dict[int, str] = {}
+
+
+class _Worker:
+    """One warm grading process, fed one job at a time on its stdin."""
+
+    def __init__(self, spec: Any, out: Path, worker: int, env: dict[str, str], seed: int) -> None:
+        self.spec = spec
+        self.out = out
+        self.graded = 0
+        self.err = open(out / f"stderr{worker}.txt", "w+")  # noqa: SIM115 - closed in close()
+        cmd = [sys.executable, "-m", "grader.runner.pool", "--serve", "--spec", str(spec.spec_file),
+               "--out", str(out), "--seed", str(seed)]  # fmt: skip
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True, env=env,
+            start_new_session=True,  # its own process group: a kill takes its helpers with it
+        )  # fmt: skip
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.proc.poll() is None
+
+    def grade(self, index: int, label: str, folder: Path, timeout: float | None) -> GradeResult | Exception:
+        """Send one job and wait for its result, at most `timeout` seconds."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps([index, label, str(folder)]) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return self._died()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                self.kill()
+                return TimedOut(f"timed out: no result after {timeout:g} s (the grading process was killed)")
+            if line is None:
+                return self._died()
+            if line.strip() == str(index):
+                self.graded += 1
+                return _read(self.out / f"{index}.json")
+
+    def _died(self) -> GradingFailed:
+        code = self.proc.wait()
+        self.err.seek(0)
+        tail = self.err.read()[-3000:]
+        message = f"the grading process failed (exit {code}):\n{tail}"
+        _LAST_FAILURE[id(self.spec)] = message
+        return GradingFailed(message)
+
+    def kill(self) -> None:
+        """Kill the process and its process group."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def close(self) -> None:
+        """End the process (stdin closed: it exits after its job) and release its files."""
+        with contextlib.suppress(OSError):
+            if self.proc.stdin:
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.err.close()
 
 
 def _read(path: Path) -> GradeResult | Exception:
@@ -90,3 +229,69 @@ def _read(path: Path) -> GradeResult | Exception:
     if "error" in data and "score" not in data:
         return GradingFailed(str(data["error"]))
     return GradeResult.from_dict(data)
+
+
+def _watch_parent() -> None:
+    """Exit when the process that started this one is gone (a SIGKILLed `grader batch`)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def serve(spec_file: Path, out: Path, seed: int) -> int:
+    """Grade the jobs `[index, label, folder]` read from stdin, one a line, until EOF.
+
+    Each result is written as `<index>.json` in `out`, atomically, then the index is printed.
+    `sys.path` and the hypothesis profile are put back after each grading, so one grading
+    leaves nothing behind for the next.
+    """
+    from hypothesis import settings
+
+    from grader.runner.session import run_session
+    from grader.spec import load_spec
+
+    _watch_parent()
+    spec = load_spec(spec_file)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        index, label, folder = json.loads(line)
+        path_before = list(sys.path)
+        profile_before = settings._current_profile  # noqa: SLF001 - restored after the grading
+        try:
+            payload = run_session(spec, Path(folder), label=label, seed=seed).to_dict()
+        except Exception as exc:  # noqa: BLE001 - reported per job; the next job still runs
+            payload = {"error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            sys.path[:] = path_before
+            if profile_before:
+                with contextlib.suppress(Exception):
+                    settings.load_profile(profile_before)
+        tmp = out / f".{index}.json"
+        tmp.write_text(json.dumps(payload, sort_keys=True))
+        tmp.replace(out / f"{index}.json")
+        print(index, flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m grader.runner.pool --serve --spec FILE --out DIR [--seed N]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m grader.runner.pool")
+    parser.add_argument("--serve", action="store_true", required=True)
+    parser.add_argument("--spec", required=True, type=Path)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    return serve(args.spec, args.out, args.seed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

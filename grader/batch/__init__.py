@@ -1,0 +1,1 @@
+"""Whole-class grading: `grader batch`, its gradebook and the class report (docs/batch.md)."""
