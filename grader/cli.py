@@ -147,6 +147,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser(
+        "publish",
+        help="write the artefacts to upload: Gradescope autograder, GitHub Classroom repository, student zip",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write one or more artefacts for ASSIGNMENT (docs/publishing.md):\n"
+        "  --gradescope OUT.zip     Gradescope autograder: setup.sh, run_autograder, the grader, the\n"
+        "                           tests (hidden ones too), data generator and reference (read only by\n"
+        "                           the trusted grading process), pinned requirements; it grades\n"
+        "                           /autograder/submission (files, a zip or a .ipynb) and writes\n"
+        "                           /autograder/results/results.json.\n"
+        "  --github-classroom DIR   a starter repository: the template, handout, public tests, the\n"
+        "                           vendored grader, check.py and .github/workflows/classroom.yml (public\n"
+        "                           grading on push, scorecard in the job summary, JUnit artifact,\n"
+        "                           points for GitHub Classroom).\n"
+        "  --student OUT.zip        what students download: template (and notebook), handout, public\n"
+        "                           tests, the grader and check.py; nothing hidden.\n"
+        "  --all OUT_DIR            every artefact of every assignment, with OUT_DIR/index.md.",
+    )
+    p.add_argument("assignment", nargs="?", help="assignment name (or use --all OUT_DIR)")
+    p.add_argument("--gradescope", type=Path, metavar="OUT.zip", help="write the Gradescope autograder zip")
+    p.add_argument("--github-classroom", type=Path, metavar="DIR", help="write the GitHub Classroom starter repository (a new folder)")
+    p.add_argument("--student", type=Path, metavar="OUT.zip", help="write the student zip")
+    p.add_argument("--all", type=Path, metavar="OUT_DIR", dest="all_out", help="every artefact of every assignment, with an index.md")
+    p.set_defaults(func=cmd_publish)
+    _batch_parsers(sub)
     for command in sub.choices.values():  # every command's --help ends with the exit codes too
         command.epilog = EXIT_CODES_HELP
     return parser
@@ -159,7 +185,19 @@ def _submission_options(p: argparse.ArgumentParser) -> None:
 
 
 def _grading_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", default="terminal", help="comma-separated: terminal,json,gradescope,junit,markdown (default: terminal)")
+    p.add_argument("--format", default="terminal", help="comma-separated: terminal,json,gradescope,junit,markdown,html (default: terminal)")
+    p.add_argument(
+        "--audience",
+        choices=("instructor", "student"),
+        help="who the scorecards are for: students never see hidden tests' details "
+        "(default: student for check, instructor for grade; docs/scorecards.md)",
+    )
+    p.add_argument(
+        "--gradescope-hidden",
+        choices=("hidden", "after_due_date", "after_published", "visible"),
+        default="after_published",
+        help="Gradescope visibility of hidden tests (default: after_published)",
+    )
     p.add_argument("--out", type=Path, help="folder for the file formats")
     p.add_argument("--data", type=Path, help="use this data set folder instead of the generated one")
     p.add_argument("--seed", type=int, default=0, help="base seed of the run (default 0)")
@@ -345,12 +383,14 @@ def _parts(args: argparse.Namespace, spec: Any) -> tuple[str, ...] | None:
 
 def _grade(args: argparse.Namespace, public_only: bool, student: bool = False) -> int:
     from grader.runner.session import run_session
-    from grader.scorecard import parse_formats, render
+    from grader.scorecard import Policy, parse_formats, render
 
     try:
         formats = parse_formats(args.format)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    audience = getattr(args, "audience", None) or ("student" if student else "instructor")
+    policy = Policy(audience, getattr(args, "gradescope_hidden", "after_published"))
     if any(f != "terminal" for f in formats) and args.out is None:
         raise UsageError("--out DIR is needed for the file formats")
     if args.out is not None:
@@ -377,7 +417,7 @@ def _grade(args: argparse.Namespace, public_only: bool, student: bool = False) -
     def show(result: Any) -> int:
         if args.out is not None:
             args.out.mkdir(exist_ok=True)
-        written = render(result, formats, args.out, console=console, student=student)
+        written = render(result, formats, args.out, console=console, policy=policy)
         for path in written:
             console.print(f"wrote {path}")
         return EXIT_GRADER_FAILED if result.errors else EXIT_OK
@@ -531,6 +571,154 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         render(report, _console())
+    return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Write the Gradescope bundle, the GitHub Classroom repository and/or the student zip."""
+    from grader.publish import publish_all, publish_classroom, publish_gradescope, publish_student
+
+    targets = [args.gradescope, args.github_classroom, args.student]
+    project = _project(args)
+    console = _console()
+    if args.all_out is not None:
+        if args.assignment or any(t is not None for t in targets):
+            raise UsageError("--all OUT_DIR writes every artefact of every assignment: pass no ASSIGNMENT or target")
+        check_out_folder(args.all_out, "--all")
+        if args.all_out.is_dir() and any(args.all_out.iterdir()):
+            raise UsageError(f"--all {args.all_out} is not empty: pick a new folder")
+        index, done = publish_all(project.load_all(), args.all_out)
+        for item in done:
+            console.print(f"{item.name}: {item.gradescope}, {item.student}, {item.classroom}")
+        console.print(f"wrote {index}")
+        return EXIT_OK
+    if not args.assignment:
+        raise UsageError("name an assignment (or use --all OUT_DIR)")
+    if all(t is None for t in targets):
+        raise UsageError("name at least one target: --gradescope OUT.zip, --github-classroom DIR, --student OUT.zip")
+    for option, path in (("--gradescope", args.gradescope), ("--student", args.student)):
+        if path is not None:
+            check_out_folder(path.absolute().parent, option)
+            if path.suffix.lower() != ".zip":
+                raise UsageError(f"{option} {path}: the file name must end in .zip")
+    if args.github_classroom is not None:
+        check_out_folder(args.github_classroom, "--github-classroom")
+        if args.github_classroom.is_dir() and any(args.github_classroom.iterdir()):
+            raise UsageError(f"--github-classroom {args.github_classroom} is not empty: pick a new folder")
+    spec = project.load(args.assignment)
+    if args.gradescope is not None:
+        console.print(f"wrote {publish_gradescope(spec, args.gradescope)} (Gradescope autograder)")
+    if args.github_classroom is not None:
+        console.print(f"wrote {publish_classroom(spec, args.github_classroom)} (GitHub Classroom repository)")
+    if args.student is not None:
+        console.print(f"wrote {publish_student(spec, args.student)} (student zip)")
+    return EXIT_OK
+
+
+def _batch_parsers(sub: Any) -> None:
+    """`grader batch` and `grader gradebook export|report` (docs/batch.md)."""
+    p = sub.add_parser(
+        "batch",
+        help="grade a whole class's submissions in parallel into a resumable gradebook",
+        description="Grade every submission of SUBMISSIONS (a folder of folders/.zip/.ipynb, a Gradescope "
+        "export zip, a Canvas bulk download, GitHub Classroom clones) into an SQLite gradebook; rerun to "
+        "resume (done submissions are skipped).",
+    )
+    p.add_argument("assignment")
+    p.add_argument("submissions", type=Path, help="folder or export .zip of the class's submissions")
+    p.add_argument("--jobs", type=int, help="submissions graded in parallel (default: the cores)")
+    p.add_argument("--gradebook", type=Path, help="SQLite gradebook (default: gradebook-ASSIGNMENT.sqlite)")
+    p.add_argument("--regrade", action="store_true", help="grade again what the gradebook already holds")
+    p.add_argument("--retry-failed", action="store_true", help="grade again the submissions whose grading failed")
+    p.add_argument("--seed", type=int, default=0, help="base seed of the run (default 0)")
+    p.add_argument("--gpus", type=int, help="GPUs to share among the jobs (0: CPU only; default: as the environment says)")
+    p.add_argument("--timeout", type=float, help="wall-clock seconds per submission (default: limits.submission_seconds + 60)")
+    p.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster (an address, or 'local'); needs the [ray] extra")
+    p.add_argument("--report", action="store_true", help="print the class report at the end")
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("gradebook", help="export a batch's gradebook, or show its class report")
+    gsub = p.add_subparsers(dest="gradebook_command", metavar="ACTION", required=True)
+    e = gsub.add_parser("export", help="CSV (one row per student), or per-submission Gradescope/JUnit files")
+    e.add_argument("gradebook", type=Path)
+    e.add_argument("--csv", type=Path, help="write the CSV here")
+    e.add_argument("--gradescope", type=Path, metavar="DIR", help="write DIR/<id>/results.json (Gradescope) for each")
+    e.add_argument("--junit", type=Path, metavar="DIR", help="write DIR/<id>/ JUnit XML for each")
+    e.set_defaults(func=cmd_gradebook_export)
+    r = gsub.add_parser("report", help="the class report: score distribution, part means, test failure rates")
+    r.add_argument("gradebook", type=Path)
+    r.add_argument("--markdown", type=Path, metavar="FILE", help="also write the report as Markdown")
+    r.set_defaults(func=cmd_gradebook_report)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Grade a class into a gradebook."""
+    from grader.batch.exports import ExportError
+    from grader.batch.report import class_report, render_terminal
+    from grader.batch.run import BatchProgress, default_jobs, run_batch
+
+    spec = _project(args).load(args.assignment)
+    book = args.gradebook or Path(f"gradebook-{spec.name}.sqlite")
+    console = _console()
+    progress = BatchProgress()
+
+    def said(layout: str, found: int, todo: int) -> None:
+        print(f"batch: {found} submissions ({layout} layout), {found - todo} already in {book}, {todo} to grade",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    try:
+        summary = run_batch(
+            spec, args.submissions, book, jobs=args.jobs or default_jobs(), regrade=args.regrade,
+            retry_failed=args.retry_failed, seed=args.seed, gpus=args.gpus, timeout=args.timeout, ray=args.ray,
+            progress=progress, on_layout=said,
+        )  # fmt: skip
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        progress.close()
+    console.print(f"batch: {summary.graded} graded, {summary.failed} not graded or refused, "
+                  f"{summary.skipped} already done; gradebook {book}")  # fmt: skip
+    if args.report:
+        from grader.batch.gradebook import Gradebook
+
+        with Gradebook(book) as gb:
+            render_terminal(class_report(gb), console)
+    return EXIT_OK
+
+
+def _open_gradebook(path: Path) -> Any:
+    from grader.batch.gradebook import Gradebook
+
+    if not path.is_file():
+        raise UsageError(f"gradebook {path} does not exist")
+    return Gradebook(path)
+
+
+def cmd_gradebook_export(args: argparse.Namespace) -> int:
+    """Export a gradebook as CSV, Gradescope or JUnit files."""
+    from grader.batch.gradebook import export_csv, export_results
+
+    if not (args.csv or args.gradescope or args.junit):
+        raise UsageError("gradebook export: give --csv FILE, --gradescope DIR or --junit DIR")
+    with _open_gradebook(args.gradebook) as book:
+        if args.csv:
+            print(f"wrote {export_csv(book, args.csv)} rows to {args.csv}")
+        for fmt, out in (("gradescope", args.gradescope), ("junit", args.junit)):
+            if out:
+                print(f"wrote {export_results(book, out, fmt)} {fmt} results under {out}")
+    return EXIT_OK
+
+
+def cmd_gradebook_report(args: argparse.Namespace) -> int:
+    """Show the class report of a gradebook (and write it as Markdown)."""
+    from grader.batch.report import class_report, render_markdown, render_terminal
+
+    with _open_gradebook(args.gradebook) as book:
+        report = class_report(book)
+    render_terminal(report, _console())
+    if args.markdown:
+        args.markdown.write_text(render_markdown(report), encoding="utf-8")
+        print(f"wrote {args.markdown}")
     return EXIT_OK
 
 
