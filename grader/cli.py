@@ -648,6 +648,7 @@ def _batch_parsers(sub: Any) -> None:
     r = gsub.add_parser("report", help="the class report: score distribution, part means, test failure rates")
     r.add_argument("gradebook", type=Path)
     r.add_argument("--markdown", type=Path, metavar="FILE", help="also write the report as Markdown")
+    r.add_argument("--html", type=Path, metavar="DIR", help="also write DIR/index.html and a linked report per submission")
     r.set_defaults(func=cmd_gradebook_report)
 
 
@@ -719,6 +720,11 @@ def cmd_gradebook_report(args: argparse.Namespace) -> int:
     if args.markdown:
         args.markdown.write_text(render_markdown(report), encoding="utf-8")
         print(f"wrote {args.markdown}")
+    if args.html:
+        from grader.batch.report_html import write_class_html
+
+        with _open_gradebook(args.gradebook) as book:
+            print(f"wrote {write_class_html(book, args.html)}")
     return EXIT_OK
 
 

@@ -191,3 +191,61 @@ def test_the_browser_checks_catch_a_remote_resource_and_a_console_error(tmp_path
     page.write_text(blocked, encoding="utf-8")
     _, console, requested, _ = open_in_chromium(page, tmp_path)
     assert requested == [] and any("Content Security Policy" in line for line in console)
+
+
+# --- the class report (grader gradebook report --html) ------------------------------------------
+def _class_gradebook(path: Path):
+    """A gradebook of five graded submissions (scores 0..4 of 4; one message carries markup) and
+    one unreadable submission."""
+    from grader.batch.gradebook import Gradebook
+
+    book = Gradebook(path)
+    book.set_meta(assignment="toy", full_points=json.dumps({"add": 2.0, "relu": 2.0}))
+    hostile = "<script>alert(1)</script> \x1b[31m[bold]red[/bold]"
+    for n in range(5):
+        tests = [
+            TResult(nodeid=f"tests/t.py::test_{p}_{i}", name=f"test_{p}_{i}", part=p, max_points=1.0,
+                    points=1.0 if k < n else 0.0, outcome="passed" if k < n else "failed",
+                    message=None if k < n else (hostile if n == 0 else f"expected 1, got {k}"))
+            for k, (p, i) in enumerate([("add", 0), ("add", 1), ("relu", 0), ("relu", 1)])
+        ]  # fmt: skip
+        parts = [PartResult("add", 2.0), PartResult("relu", 2.0)]
+        result = GradeResult("toy", "Toy", "1", f"student-{n}", tests=tests, parts=parts, max_score=4.0,
+                             metadata={"grader_version": "0", "seed": 0})  # fmt: skip
+        result.score = score_parts(result.parts, result.tests)
+        book.write_result(f"student {n}/../x" if n == 0 else f"student-{n}", "folder", f"h{n}", result, 0)
+    book.write_problem("broken", "zip", "hb", "unreadable", "not a zip file", assignment="toy", max_score=4.0,
+                       grader_version="0", assignment_version="1", seed=0)  # fmt: skip
+    return book
+
+
+def test_the_class_report_has_the_distribution_parts_tests_and_links(tmp_path: Path) -> None:
+    from grader.batch.report_html import write_class_html
+
+    with _class_gradebook(tmp_path / "book.sqlite") as book:
+        index = write_class_html(book, tmp_path / "class")
+    page = index.read_text(encoding="utf-8")
+    doc = parsed(page)
+    assert "<script" not in page and "\x1b" not in page and "&lt;script&gt;" in page
+    assert f'content="{html_report.CSP}"' in page
+    for landmark in ('id="distribution"', 'id="parts"', 'id="tests"', 'id="submissions"'):
+        assert landmark in page, landmark
+    assert page.count('class="box"') == 2  # one box plot per part
+    assert "add: mean 1.40 of 2" in page and "relu: mean 0.60 of 2" in page  # add: 0,1,2,2,2; relu: 0,0,0,1,2
+    assert "4/5 (80%)" in page and "1/5 (20%)" in page  # relu_1 failed by four, add_0 by one
+    links = re.findall(r'<a href="([^"]+)">', page)
+    assert len(links) == 5 and all((tmp_path / "class" / link).is_file() for link in links)
+    assert all(".." not in link for link in links)  # an id with ../ becomes a safe folder name
+    assert "not a zip file" in page and doc is not None
+
+
+@needs_chromium
+def test_the_class_report_in_headless_chromium(tmp_path: Path) -> None:
+    from grader.batch.report_html import write_class_html
+
+    with _class_gradebook(tmp_path / "book.sqlite") as book:
+        index = write_class_html(book, tmp_path / "class")
+    dom, console, requested, shot = open_in_chromium(index, tmp_path)
+    assert console == [] and requested == []
+    assert 'id="distribution"' in dom and "<svg" in dom
+    assert shot.read_bytes().startswith(b"\x89PNG")

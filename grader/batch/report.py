@@ -40,6 +40,7 @@ class PartStats:
     mean: float
     full: int  # submissions with full marks in the part
     zero: int
+    points: list[float] = field(default_factory=list)  # each scored submission's points (box plots)
 
 
 @dataclass
@@ -107,6 +108,7 @@ def class_report(book: Gradebook) -> ClassReport:
         parts.append(PartStats(
             name=name, max_points=top, mean=statistics.fmean([p for p, _m in got]) if got else 0.0,
             full=sum(1 for p, m in got if m > 0 and p >= m), zero=sum(1 for p, _m in got if p == 0),
+            points=sorted(p for p, _m in got),
         ))  # fmt: skip
     # Tests are judged on the submissions that were graded: a refused one fails them all, for its own reason.
     graded_ids = {r.id for r in rows if r.status == "graded"}
