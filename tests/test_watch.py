@@ -16,6 +16,33 @@ from grader.watch import changed, snapshot, wait_for, watch
 TOY_ROOT = Path(__file__).parent / "fixtures" / "project"
 
 
+def _sigint_default() -> None:
+    # A shell without job control starts background jobs with SIGINT ignored, and an ignored
+    # signal stays ignored across exec: Python then installs no KeyboardInterrupt handler.
+    # Ctrl-C in a terminal is what the test stands for, so the child gets the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _start_watch(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    script = Path(sys.executable).with_name("grader")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "grader"]
+    return subprocess.Popen(
+        [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        preexec_fn=_sigint_default,
+    )  # fmt: skip
+
+
+def _interrupt(proc: subprocess.Popen[str]) -> int:
+    """Ctrl-C, as a student stops `--watch`; the exit code (the process is killed if it hangs)."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+
+
 def test_a_snapshot_sees_added_changed_and_removed_files_but_not_caches_or_links(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "pkg").mkdir()
@@ -56,12 +83,7 @@ def test_watch_checks_again_after_a_change_and_stops_when_asked(tmp_path: Path) 
 def test_check_watch_rechecks_an_edited_submission(tmp_path: Path) -> None:
     sub = tmp_path / "toy"
     shutil.copytree(TOY_ROOT / "student_template" / "toy", sub)
-    script = Path(sys.executable).with_name("grader")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "grader"]
-    proc = subprocess.Popen(
-        [*command, "--root", str(TOY_ROOT), "check", "toy", str(sub), "--watch"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+    proc = _start_watch(["--root", str(TOY_ROOT), "check", "toy", str(sub), "--watch"])
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
     reader.start()
@@ -73,8 +95,7 @@ def test_check_watch_rechecks_an_edited_submission(tmp_path: Path) -> None:
         assert any("changed: toy.py" in ln for ln in lines), lines
         assert any("5 of 14 points" in ln for ln in lines), lines
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(30) == 0
+        assert _interrupt(proc) == 0
 
 
 def test_check_watch_reruns_only_the_part_whose_file_changed(tmp_path: Path) -> None:
@@ -84,12 +105,7 @@ def test_check_watch_reruns_only_the_part_whose_file_changed(tmp_path: Path) -> 
     )
 
     sub = make_project(tmp_path)
-    script = Path(sys.executable).with_name("grader")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "grader"]
-    proc = subprocess.Popen(
-        [*command, "--root", str(tmp_path), "check", "mini", str(sub), "--watch"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
+    proc = _start_watch(["--root", str(tmp_path), "check", "mini", str(sub), "--watch"], {**os.environ, "COLUMNS": "200"})
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
     reader.start()
@@ -105,5 +121,4 @@ def test_check_watch_reruns_only_the_part_whose_file_changed(tmp_path: Path) -> 
         assert any("unchanged since the last check" in ln for ln in second), second
         assert any("Total" in ln and "4 / 6" in ln for ln in second), second
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(30) == 0
+        assert _interrupt(proc) == 0
