@@ -137,7 +137,10 @@ def verify_assignment(
                 on_row(row)
 
         submissions = [(name, folder) for name, _kind, folder, _m in jobs_list]
-        graded = grade_in_workers(spec, submissions, jobs=jobs, on_result=done)
+        # Shrinking finds the smallest failing example for a student's message; every verdict
+        # here (points per part, pass or fail per test) is the same without it, and mutants
+        # fail property tests by design, so verify does not pay for it.
+        graded = grade_in_workers(spec, submissions, jobs=jobs, on_result=done, shrink=False)
         # The rows in their order, each decided once every result is in (a rerun against the
         # reference's first run, whichever finished first).
         for (name, kind, _folder, mutant), res in zip(jobs_list, graded, strict=True):

@@ -126,3 +126,27 @@ def test_the_template_scores_zero_and_names_each_missing_todo(toy):
     assert "TODO not done yet: normalize" in messages["test_normalize_matches_reference"]
     assert "TODO not done yet: Accumulator.add" in messages["test_accumulator_adds"]
     assert all(t.traceback is None for t in result.tests if "TODO not done" in (t.message or ""))
+
+
+def test_without_shrinking_a_failing_property_keeps_its_verdict_and_reports_the_first_example(tmp_path):
+    """`shrink=False` (verify) skips the search for the smallest example, nothing else."""
+    from grader.runner.session import run_session
+
+    root = _project_copy(tmp_path)
+    _add_test(root, "hidden", """
+        from hypothesis import given, strategies as st
+
+        @points(1, part="basics")
+        @given(n=st.integers(0, 10**6))
+        def test_small(student, n):
+            assert n < 1000
+    """)  # fmt: skip
+    spec = Project(root).load("toy")
+    shrunk, first = (run_session(spec, spec.reference_dir, shrink=s, label="x") for s in (True, False))
+    assert shrunk.score == first.score
+    assert [(p.name, p.points) for p in shrunk.parts] == [(p.name, p.points) for p in first.parts]
+    assert (first.test("test_small").outcome, first.test("test_small").points) == ("failed", 0)
+    verdicts = [{t.nodeid: (t.outcome, t.points) for t in r.tests} for r in (shrunk, first)]
+    assert verdicts[0] == verdicts[1]
+    assert "n=1000," in shrunk.test("test_small").falsifying_example
+    assert "n=1000," not in first.test("test_small").falsifying_example

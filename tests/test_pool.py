@@ -36,3 +36,26 @@ def test_a_grading_process_that_dies_fails_its_submissions_with_its_error(tmp_pa
     spec = SimpleNamespace(spec_file=tmp_path / "nope" / "assignment.yaml")
     results = grade_in_workers(spec, [("a", tmp_path), ("b", tmp_path)], jobs=1)
     assert all(isinstance(r, GradingFailed) and "grading process failed (exit" in str(r) for r in results)
+
+
+def test_a_worker_runs_its_own_torch_and_blas_on_one_thread_and_so_does_a_single_grading(tmp_path: Path) -> None:
+    """The grading process waits on its children: spinning thread pools of its own steal their cores."""
+    import shutil
+
+    from grader.runner.session import run_session
+
+    root = tmp_path / "project"
+    shutil.copytree(TOY_ROOT, root)
+    (root / "assignments" / "toy" / "tests" / "hidden" / "test_threads.py").write_text(
+        "import os\n\nimport torch\n\nfrom grader.testing import points\n\n\n"
+        "@points(1, part=\"basics\")\ndef test_one_thread(student):\n"
+        "    assert torch.get_num_threads() == 1, torch.get_num_threads()\n\n\n"
+        "@points(1, part=\"basics\")\ndef test_blas_env(student):\n"
+        "    assert os.environ.get(\"OPENBLAS_NUM_THREADS\") == \"1\"\n"
+    )
+    spec = Project(root).load("toy")
+    pooled = grade_in_workers(spec, [("reference", spec.reference_dir)], jobs=1)[0]
+    assert isinstance(pooled, GradeResult)
+    assert pooled.test("test_one_thread").passed and pooled.test("test_blas_env").passed
+    single = run_session(spec, spec.reference_dir, label="single", keyword="test_one_thread")
+    assert single.test("test_one_thread").passed  # torch's threads, set by the plugin itself

@@ -62,6 +62,7 @@ def grade_in_workers(
     seed: int = 0,
     worker_env: Callable[[int], Mapping[str, str]] | None = None,
     on_begin: Callable[[int], None] | None = None,
+    shrink: bool = True,
 ) -> list[GradeResult | Exception]:
     """Grade each `(label, folder)` of `submissions`; results in the same order.
 
@@ -70,7 +71,8 @@ def grade_in_workers(
     `on_result(index, result)` hears of each as it is done (from a pool thread);
     `on_begin(index)` as a worker takes it. `timeout` (default: `default_timeout(spec)`) is
     each submission's wall-clock limit. `worker_env(worker)` adds environment variables to
-    that worker's process (e.g. its GPU: `CUDA_VISIBLE_DEVICES`).
+    that worker's process (e.g. its GPU: `CUDA_VISIBLE_DEVICES`). Without `shrink`, property
+    tests report their first failing example, not the smallest (`run_session`).
     """
     if not submissions:
         return []
@@ -107,6 +109,10 @@ def grade_in_workers(
 
         def run(worker: int) -> None:
             env = os.environ.copy()
+            # A grading process mostly waits for its sandboxed children (whose threads are set
+            # where they start): its own BLAS and OpenMP pools on one thread each, so that idle
+            # workers of theirs do not spin on the cores the children need.
+            env.update(_ONE_THREAD)
             if worker_env:
                 env.update(worker_env(worker))
             proc: _Worker | None = None
@@ -117,7 +123,7 @@ def grade_in_workers(
                     if index is None:
                         return
                     if proc is None or not proc.alive():
-                        proc = _Worker(spec, out, worker, env, seed)
+                        proc = _Worker(spec, out, worker, env, seed, shrink=shrink)
                     if on_begin:
                         on_begin(index)
                     label, folder = submissions[index]
@@ -147,18 +153,19 @@ def grade_in_workers(
 
 
 _LAST_FAILURE: dict[int, str] = {}
+_ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class _Worker:
     """One warm grading process, fed one job at a time on its stdin."""
 
-    def __init__(self, spec: Any, out: Path, worker: int, env: dict[str, str], seed: int) -> None:
+    def __init__(self, spec: Any, out: Path, worker: int, env: dict[str, str], seed: int, *, shrink: bool = True) -> None:
         self.spec = spec
         self.out = out
         self.graded = 0
         self.err = open(out / f"stderr{worker}.txt", "w+")  # noqa: SIM115 - closed in close()
         cmd = [sys.executable, "-m", "grader.runner.pool", "--serve", "--spec", str(spec.spec_file),
-               "--out", str(out), "--seed", str(seed)]  # fmt: skip
+               "--out", str(out), "--seed", str(seed), *([] if shrink else ["--no-shrink"])]  # fmt: skip
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True, env=env,
             start_new_session=True,  # its own process group: a kill takes its helpers with it
@@ -244,7 +251,7 @@ def _watch_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def serve(spec_file: Path, out: Path, seed: int) -> int:
+def serve(spec_file: Path, out: Path, seed: int, *, shrink: bool = True) -> int:
     """Grade the jobs `[index, label, folder]` read from stdin, one a line, until EOF.
 
     Each result is written as `<index>.json` in `out`, atomically, then the index is printed.
@@ -265,7 +272,7 @@ def serve(spec_file: Path, out: Path, seed: int) -> int:
         path_before = list(sys.path)
         profile_before = settings._current_profile  # noqa: SLF001 - restored after the grading
         try:
-            payload = run_session(spec, Path(folder), label=label, seed=seed).to_dict()
+            payload = run_session(spec, Path(folder), label=label, seed=seed, shrink=shrink).to_dict()
         except Exception as exc:  # noqa: BLE001 - reported per job; the next job still runs
             payload = {"error": f"{type(exc).__name__}: {exc}"}
         finally:
@@ -281,7 +288,7 @@ def serve(spec_file: Path, out: Path, seed: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m grader.runner.pool --serve --spec FILE --out DIR [--seed N]`."""
+    """`python -m grader.runner.pool --serve --spec FILE --out DIR [--seed N] [--no-shrink]`."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m grader.runner.pool")
@@ -289,8 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-shrink", action="store_true")
     args = parser.parse_args(argv)
-    return serve(args.spec, args.out, args.seed)
+    return serve(args.spec, args.out, args.seed, shrink=not args.no_shrink)
 
 
 if __name__ == "__main__":

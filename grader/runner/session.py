@@ -39,15 +39,20 @@ from grader.sandbox.layers import sandbox_metadata
 INI_FILE = Path(__file__).resolve().parent.parent / "pytest_grading.ini"
 
 
-def _hypothesis_profile(max_examples: int) -> None:
-    from hypothesis import HealthCheck, settings
+def _hypothesis_profile(max_examples: int, *, shrink: bool = True) -> None:
+    from hypothesis import HealthCheck, Phase, settings
 
+    # Without `shrink`, a failing property test reports the first failing example it met
+    # instead of the smallest: the verdict and the points are the same (derandomised
+    # generation meets the same examples), only the example in the message differs.
+    phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
     settings.register_profile(
         "grader",
         derandomize=True,
         database=None,
         deadline=None,
         max_examples=max_examples,
+        phases=phases,
         print_blob=False,
         suppress_health_check=list(HealthCheck),
     )
@@ -68,6 +73,7 @@ def run_session(
     require_files: bool = False,
     intake_limits: IntakeLimits = DEFAULT_LIMITS,
     progress: Any = None,
+    shrink: bool = True,
 ) -> GradeResult:
     """Grade `submission_dir` (a folder, a `.zip` or a `.ipynb`) against `spec`'s tests here.
 
@@ -77,14 +83,16 @@ def run_session(
     `parts` runs only the tests of those parts. With `require_files`, a staged folder that
     holds none of the assignment's `files:` is refused with ConfigError (see `missing_files`),
     before any child starts; `keyword` or `parts` that select no test raise ConfigError too.
-    `progress` (a grader.progress.Listener) hears of the tests as they finish.
+    `progress` (a grader.progress.Listener) hears of the tests as they finish. Without
+    `shrink`, property tests do not search for the smallest failing example (`grader verify`:
+    the same verdicts and points, sooner; a student's scorecard keeps the smallest example).
     """
     import pytest
 
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     submission_dir = Path(submission_dir).resolve()
-    _hypothesis_profile(spec.hypothesis_max_examples)
+    _hypothesis_profile(spec.hypothesis_max_examples, shrink=shrink)
     paths = [spec.public_tests] + ([] if public_only else [spec.hidden_tests])
     paths = [str(p) for p in paths if Path(p).is_dir()]
     if not paths:
@@ -124,6 +132,12 @@ def run_session(
         "-p", "no:cacheprovider",
         "-p", "no:randomly",
         "-p", "no:terminal",
+        # pytest's own per-test machinery that a grading does not use: student code runs in
+        # the child (its output and logs come back through the sandbox), and the end-of-run
+        # `gc.collect()` of unraisableexception cost about half a second per grading.
+        *("-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging"),
+        *("-p", "no:faulthandler", "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin"),
+        "--capture=sys",
     ]  # fmt: skip
     if keyword:
         args += ["-k", keyword]
