@@ -7,6 +7,10 @@
     as `grader check --watch` does after a save). Medians of wall and CPU seconds, and the
     warm/cold ratio, from one run.
 (c) with --verify: `grader verify ASSIGNMENT` once, wall and CPU seconds (all processes).
+    With --baseline DIR (a checkout of an older commit, e.g. `git worktree add DIR COMMIT`),
+    that checkout's `grader verify ASSIGNMENT` runs first, in the same run with the same
+    interpreter and packages, and the after/before ratio is printed. (Its grading processes run
+    that checkout's code; the sandboxed children start from the installed `grader`.)
 
 Numbers depend on the machine; compare ratios measured in one run, never across machines.
 """
@@ -63,25 +67,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assignment", default="landmarks")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--verify", action="store_true", help="also time `grader verify` (minutes)")
+    parser.add_argument("--baseline", type=Path, help="(c) also time this checkout's verify, for a ratio")
+    parser.add_argument("--skip-check", action="store_true", help="only (c)")
     args = parser.parse_args(argv)
-    spec = Project(ROOT).load(args.assignment)
+    if not args.skip_check:
+        check_benchmark(args.assignment, args.repeat)
+    if args.verify or args.baseline:
+        timed = {}
+        for label, tree in ((("before", args.baseline),) if args.baseline else ()) + (("after", ROOT),):
+            timed[label] = verify_once(args.assignment, tree)
+            wall, cpu = timed[label]
+            print(f"(c) verify {args.assignment}, {label} ({tree}): wall {wall:.1f} s, CPU {cpu:.1f} s")
+        if args.baseline:
+            print(f"(c) after / before wall: {timed['after'][0] / timed['before'][0]:.2f}")
+    return 0
+
+
+def check_benchmark(name: str, repeat: int) -> None:
+    """(b): cold and warm self-checks of the reference, interleaved; medians and their ratio."""
+    spec = Project(ROOT).load(name)
     submission = spec.reference_dir
     run_session(spec, submission, public_only=True)  # warms this process (and the data cache)
     cold, warm = [], []
-    for _ in range(args.repeat):  # interleaved, so a busy moment hits both
-        cold.append(cold_check(args.assignment, submission))
+    for _ in range(repeat):  # interleaved, so a busy moment hits both
+        cold.append(cold_check(name, submission))
         warm.append(warm_check(spec, submission))
     for label, runs in (("cold", cold), ("warm", warm)):
         wall = statistics.median(w for w, _ in runs)
         cpu = statistics.median(c for _, c in runs)
-        print(f"(b) check {args.assignment} reference, {label}: wall {wall:.2f} s, CPU {cpu:.2f} s (median of {len(runs)})")
+        print(f"(b) check {name} reference, {label}: wall {wall:.2f} s, CPU {cpu:.2f} s (median of {len(runs)})")
     ratio = statistics.median(w for w, _ in warm) / statistics.median(w for w, _ in cold)
     print(f"(b) warm / cold wall: {ratio:.2f}")
-    if args.verify:
-        cpu0, t0 = _children_cpu(), time.perf_counter()
-        subprocess.run([*_grader(), "verify", args.assignment], cwd=ROOT, check=True, capture_output=True)
-        print(f"(c) verify {args.assignment}: wall {time.perf_counter() - t0:.1f} s, CPU {_children_cpu() - cpu0:.1f} s")
-    return 0
+
+
+def verify_once(name: str, tree: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of `grader verify NAME` run from checkout `tree` (its own code)."""
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(tree)}  # that checkout's `grader`, ahead of this one
+    cpu0, t0 = _children_cpu(), time.perf_counter()
+    subprocess.run([sys.executable, "-m", "grader", "verify", name], cwd=tree, env=env, check=True, capture_output=True)
+    return time.perf_counter() - t0, _children_cpu() - cpu0
 
 
 if __name__ == "__main__":

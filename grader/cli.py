@@ -497,40 +497,49 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Verify one or all assignments."""
-    from rich.table import Table
-
-    from grader.verify import verify_assignment
+    from grader.verify import verify_overlapped
 
     project = _project(args)
     console = _console()
     all_ok = True
     names = _names(args, project)
     _refuse_unless_linted(project, names)
-    for name in names:
-        spec = project.load(name)
-        with console.status(f"verifying {name}…") as status:
-            report = verify_assignment(spec, jobs=args.jobs, extended=args.extended, **_verify_progress(f"verify {name}", status))
-        table = Table(title=f"grader verify {name}")
-        table.add_column("submission", no_wrap=True)
-        table.add_column("expected")
-        table.add_column("score", no_wrap=True)
-        table.add_column("result", no_wrap=True)
-        table.add_column("detail")
-        for row in report.rows:
-            mark = "[green]ok[/green]" if row.ok else "[red]FAILED[/red]"
-            from rich.markup import escape
-
-            table.add_row(
-                escape(row.submission),
-                escape(row.expectation),
-                f"{row.score:g}/{row.max_score:g}",
-                mark,
-                escape(row.detail),
-            )
-        console.print(table)
-        all_ok &= report.ok
+    specs = [project.load(name) for name in names]
+    with console.status(f"verifying {', '.join(names)}…") as status:
+        # One assignment after another, each starting as the one before hands out its last
+        # submission (grader/verify.py); each table is printed as soon as its assignment is done.
+        done = verify_overlapped(
+            specs, jobs=args.jobs, extended=args.extended,
+            progress=lambda spec: _verify_progress(f"verify {spec.name}", status),
+        )  # fmt: skip
+        for spec, report in done:
+            _print_verify_table(console, spec.name, report)
+            all_ok &= report.ok
     console.print("verify: all checks passed" if all_ok else "verify: FAILED")
     return EXIT_OK if all_ok else EXIT_CHECK_FAILED
+
+
+def _print_verify_table(console: Any, name: str, report: Any) -> None:
+    """One assignment's verify rows as a table."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"grader verify {name}")
+    table.add_column("submission", no_wrap=True)
+    table.add_column("expected")
+    table.add_column("score", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("detail")
+    for row in report.rows:
+        mark = "[green]ok[/green]" if row.ok else "[red]FAILED[/red]"
+        table.add_row(
+            escape(row.submission),
+            escape(row.expectation),
+            f"{row.score:g}/{row.max_score:g}",
+            mark,
+            escape(row.detail),
+        )
+    console.print(table)
 
 
 def _verify_progress(label: str, status: Any) -> dict[str, Any]:
@@ -749,6 +758,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    from grader.runner.threads import ONE_THREAD_ENV
+
+    os.environ.update(ONE_THREAD_ENV)  # before numpy or torch load: see grader/runner/threads.py
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,11 +102,14 @@ def verify_assignment(
     extended: bool = False,
     on_row: Callable[[VerifyRow], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    slots: threading.Semaphore | None = None,
+    on_drained: Callable[[], None] | None = None,
 ) -> VerifyReport:
     """Grade reference, template, mutants and a reference rerun; return the report.
 
     `on_start(n)` hears how many gradings there will be; `on_row(row)` each one's verdict.
     With `extended`, the mutants of `mutants_dir/extended/` are graded too (`extended_mutants`).
+    `slots` and `on_drained`: see `grade_in_workers` (several assignments verified at once).
     """
     report = VerifyReport(spec.name)
     mutants = load_mutants(spec.mutants_dir) + (extended_mutants(spec) if extended else [])
@@ -140,12 +143,60 @@ def verify_assignment(
         # Shrinking finds the smallest failing example for a student's message; every verdict
         # here (points per part, pass or fail per test) is the same without it, and mutants
         # fail property tests by design, so verify does not pay for it.
-        graded = grade_in_workers(spec, submissions, jobs=jobs, on_result=done, shrink=False)
+        graded = grade_in_workers(
+            spec, submissions, jobs=jobs, on_result=done, shrink=False, slots=slots, on_drained=on_drained
+        )
         # The rows in their order, each decided once every result is in (a rerun against the
         # reference's first run, whichever finished first).
         for (name, kind, _folder, mutant), res in zip(jobs_list, graded, strict=True):
             report.rows.append(_row(name, kind, mutant, res, results))
     return report
+
+
+def verify_overlapped(
+    specs: list[Any],
+    *,
+    jobs: int = 2,
+    extended: bool = False,
+    progress: Callable[[Any], dict[str, Any]] | None = None,
+) -> Iterator[tuple[Any, VerifyReport]]:
+    """Verify several assignments, yielding `(spec, report)` in their order as each is done.
+
+    All of them share `jobs` grading slots. The next assignment starts once the one before
+    has handed out its last submission, so its worker processes start and grade while the
+    last gradings of that one finish, instead of leaving a core idle at every boundary.
+    `progress(spec)` gives each one's `on_start`/`on_row` callbacks.
+    """
+    slots = threading.BoundedSemaphore(max(1, jobs))
+    outcomes: list[VerifyReport | BaseException | None] = [None] * len(specs)
+    finished = [threading.Event() for _ in specs]
+
+    def run(i: int, drained: threading.Event) -> None:
+        try:
+            outcomes[i] = verify_assignment(
+                specs[i], jobs=jobs, extended=extended, slots=slots, on_drained=drained.set,
+                **(progress(specs[i]) if progress else {}),
+            )  # fmt: skip
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            outcomes[i] = exc
+        finally:
+            drained.set()
+            finished[i].set()
+
+    def start_in_turn() -> None:
+        for i in range(len(specs)):
+            drained = threading.Event()
+            threading.Thread(target=run, args=(i, drained), daemon=True).start()
+            drained.wait()
+
+    threading.Thread(target=start_in_turn, daemon=True).start()
+    for i, spec in enumerate(specs):
+        finished[i].wait()
+        outcome = outcomes[i]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert outcome is not None
+        yield spec, outcome
 
 
 def extended_mutants(spec: Any) -> list[Mutant]:

@@ -59,3 +59,73 @@ def test_a_worker_runs_its_own_torch_and_blas_on_one_thread_and_so_does_a_single
     assert pooled.test("test_one_thread").passed and pooled.test("test_blas_env").passed
     single = run_session(spec, spec.reference_dir, label="single", keyword="test_one_thread")
     assert single.test("test_one_thread").passed  # torch's threads, set by the plugin itself
+
+
+def test_calls_sharing_slots_never_grade_more_at_once_and_hear_when_drained(tmp_path: Path) -> None:
+    """Two pools over one slot: one grading at a time in all; each says when it has handed out all."""
+    import threading
+
+    spec = Project(TOY_ROOT).load("toy")
+    slots = threading.BoundedSemaphore(1)
+    lock = threading.Lock()
+    running, most, drained = [0], [0], []
+
+    def begin(_i: int) -> None:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+
+    def end(_i: int, _r: object) -> None:
+        with lock:
+            running[0] -= 1
+
+    subs = [("reference", spec.reference_dir), ("template", spec.template_dir)]
+    results: dict[str, list[object]] = {}
+
+    def pool(name: str) -> None:
+        results[name] = grade_in_workers(
+            spec, subs, jobs=2, slots=slots, on_begin=begin, on_result=end, on_drained=lambda: drained.append(name)
+        )
+
+    threads = [threading.Thread(target=pool, args=(name,)) for name in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1
+    assert sorted(drained) == ["a", "b"]  # once each
+    for graded in results.values():
+        assert [r.score for r in graded] == [spec.max_score, 0]  # type: ignore[attr-defined]
+
+
+def test_verify_overlapped_starts_the_next_when_one_is_drained_and_yields_in_order(monkeypatch) -> None:
+    import threading
+    import time
+
+    import pytest
+
+    from grader import verify
+
+    events: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def fake(spec, *, jobs, extended, slots, on_drained, **_kw):  # the pool's side of the contract
+        with lock:
+            events.append(("start", spec))
+        if spec == "broken":
+            raise ValueError("a bad mutant")
+        time.sleep(0.05)
+        on_drained()  # handed out its last submission ...
+        time.sleep(0.3)  # ... and is still grading it
+        with lock:
+            events.append(("end", spec))
+        return verify.VerifyReport(spec, [verify.VerifyRow(spec, "reference", "full marks", True)])
+
+    monkeypatch.setattr(verify, "verify_assignment", fake)
+    done = verify.verify_overlapped(["a", "b", "c"], jobs=2)
+    assert [(spec, report.assignment) for spec, report in done] == [("a", "a"), ("b", "b"), ("c", "c")]
+    assert events.index(("start", "b")) < events.index(("end", "a"))
+    assert events.index(("start", "c")) < events.index(("end", "b"))
+
+    with pytest.raises(ValueError, match="a bad mutant"):
+        list(verify.verify_overlapped(["a", "broken", "c"], jobs=2))

@@ -573,10 +573,10 @@ class TrainingCheck:
             dirs = (request.getfixturevalue("data_dir"), request.getfixturevalue("heldout_dir")) if has_data else (None, None)
             data = check.data(*dirs)
             # Fresh children with the same starting state for both, whatever earlier tests
-            # left behind (objects, threads) or drew from the generators.
-            for sub in (student, reference) if check.against_reference else (student,):
-                sub.sandbox.stop()
-                sub.sandbox.seed(spec.data.seed)
+            # left behind (objects, threads) or drew from the generators. The reference's is
+            # made fresh only when it trains (below): its run may be known already.
+            student.sandbox.stop()
+            student.sandbox.seed(spec.data.seed)
             try:
                 result._student = check.train(student, data, config, part_scores.lost)
             except Exception as exc:  # reported by every test that reads the run
@@ -587,6 +587,8 @@ class TrainingCheck:
                 substituted = set(result._student.substituted if result._student else [])
                 key = _reference_key(request, spec, config, substituted, dirs)
                 if key not in REFERENCE_RUNS:
+                    reference.sandbox.stop()
+                    reference.sandbox.seed(spec.data.seed)
                     REFERENCE_RUNS[key] = check.train(
                         reference, data, config, lambda part: _lost_by(check, part, substituted)
                     )

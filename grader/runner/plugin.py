@@ -60,10 +60,8 @@ def _seed_trusted(seed: int, imports: tuple[str, ...] = ()) -> None:
 def _one_thread_trusted() -> None:
     """Run this process's torch on one thread, once a test module has imported torch.
 
-    The grading process mostly waits for its children; idle OpenMP workers spin meanwhile,
-    and with two gradings on two cores that spinning took a third of the CPU from the
-    children (`grader verify landmarks`: 4:03 with torch's default threads, 2:40 with one).
-    The children's own threads are set where they start (`threads`).
+    For a grading in a process started without `ONE_THREAD_ENV` (`grader grade`, `check`):
+    see grader/runner/threads.py for why.
     """
     torch = sys.modules.get("torch")
     if torch is not None and torch.get_num_threads() != 1:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.results import GradeResult
+from grader.runner.threads import ONE_THREAD_ENV
 
 # A worker that dies this many times in a row without grading anything stops taking work
 # (a broken assignment.yaml would otherwise restart it once per submission).
@@ -63,6 +64,8 @@ def grade_in_workers(
     worker_env: Callable[[int], Mapping[str, str]] | None = None,
     on_begin: Callable[[int], None] | None = None,
     shrink: bool = True,
+    slots: threading.Semaphore | None = None,
+    on_drained: Callable[[], None] | None = None,
 ) -> list[GradeResult | Exception]:
     """Grade each `(label, folder)` of `submissions`; results in the same order.
 
@@ -73,6 +76,11 @@ def grade_in_workers(
     each submission's wall-clock limit. `worker_env(worker)` adds environment variables to
     that worker's process (e.g. its GPU: `CUDA_VISIBLE_DEVICES`). Without `shrink`, property
     tests report their first failing example, not the smallest (`run_session`).
+
+    `slots`, shared by several calls running at once, caps how many gradings of them all run
+    at a time (each grading holds one); `on_drained()` is called once no submission is left to
+    hand out, while the last ones are still being graded: `grader verify --all` starts the
+    next assignment then, so its workers fill the cores the tail of this one leaves idle.
     """
     if not submissions:
         return []
@@ -98,6 +106,15 @@ def grade_in_workers(
                 return apart
             return None
 
+    said_drained: list[bool] = []
+
+    def drained() -> None:
+        with lock:
+            first = not said_drained
+            said_drained.append(True)
+        if first and on_drained:
+            on_drained()
+
     def record(index: int, res: GradeResult | Exception) -> None:
         with lock:
             results[index] = res
@@ -108,19 +125,20 @@ def grade_in_workers(
         out = Path(tmp)
 
         def run(worker: int) -> None:
-            env = os.environ.copy()
-            # A grading process mostly waits for its sandboxed children (whose threads are set
-            # where they start): its own BLAS and OpenMP pools on one thread each, so that idle
-            # workers of theirs do not spin on the cores the children need.
-            env.update(_ONE_THREAD)
+            env = {**os.environ, **ONE_THREAD_ENV}
             if worker_env:
                 env.update(worker_env(worker))
             proc: _Worker | None = None
             deaths = 0
             try:
                 while deaths < _MAX_DEATHS_IN_A_ROW:
+                    if slots is not None:
+                        slots.acquire()
                     index = take(worker)
                     if index is None:
+                        if slots is not None:
+                            slots.release()
+                        drained()
                         return
                     if proc is None or not proc.alive():
                         proc = _Worker(spec, out, worker, env, seed, shrink=shrink)
@@ -136,6 +154,8 @@ def grade_in_workers(
                     else:
                         deaths = 0
                     record(index, res)
+                    if slots is not None:
+                        slots.release()
             finally:
                 if proc is not None:
                     proc.close()
@@ -148,12 +168,12 @@ def grade_in_workers(
         missing = [i for i in range(len(submissions)) if i not in results]
         for index in missing:  # every worker gave up (the grading process cannot start)
             record(index, GradingFailed(_LAST_FAILURE.get(id(spec), "the grading process failed (exit ?)")))
+        drained()
     _LAST_FAILURE.pop(id(spec), None)
     return [results[i] for i in range(len(submissions))]
 
 
 _LAST_FAILURE: dict[int, str] = {}
-_ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class _Worker:

@@ -32,6 +32,7 @@ from grader.results import POINTS_DIGITS, GradeResult, PartResult, score_parts
 from grader.runner import packages
 from grader.runner.data import resolve_data_dir
 from grader.runner.plugin import ConfigError, GradingPlugin
+from grader.runner.threads import ONE_THREAD_ENV
 from grader.sandbox.host import zygote
 from grader.sandbox.host.launcher import zygote_env
 from grader.sandbox.layers import sandbox_metadata
@@ -294,7 +295,8 @@ def grade_in_subprocess(
             cmd += ["--data", str(data_dir)]
         if label:
             cmd += ["--label", label]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=os.environ.copy())
+        env = {**os.environ, **ONE_THREAD_ENV}
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
         if proc.returncode == 2:
             raise ConfigError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "configuration error")
         if proc.returncode != 0 or not out.exists():
