@@ -132,30 +132,25 @@ def grade_in_workers(
             deaths = 0
             try:
                 while deaths < _MAX_DEATHS_IN_A_ROW:
-                    if slots is not None:
-                        slots.acquire()
-                    index = take(worker)
-                    if index is None:
-                        if slots is not None:
-                            slots.release()
-                        drained()
-                        return
-                    if proc is None or not proc.alive():
-                        proc = _Worker(spec, out, worker, env, seed, shrink=shrink)
-                    if on_begin:
-                        on_begin(index)
-                    label, folder = submissions[index]
-                    res = proc.grade(index, label, Path(folder), timeout)
-                    if isinstance(res, GradingFailed) and not proc.alive():
-                        # A process that died before grading anything counts (it may never
-                        # start); one killed for overrunning a submission's deadline does not.
-                        deaths = 0 if proc.graded or isinstance(res, TimedOut) else deaths + 1
-                        proc = None
-                    else:
-                        deaths = 0
-                    record(index, res)
-                    if slots is not None:
-                        slots.release()
+                    with slots if slots is not None else contextlib.nullcontext():
+                        index = take(worker)
+                        if index is None:
+                            drained()
+                            return
+                        if proc is None or not proc.alive():
+                            proc = _Worker(spec, out, worker, env, seed, shrink=shrink)
+                        if on_begin:
+                            on_begin(index)
+                        label, folder = submissions[index]
+                        res = proc.grade(index, label, Path(folder), timeout)
+                        if isinstance(res, GradingFailed) and not proc.alive():
+                            # A process that died before grading anything counts (it may never
+                            # start); one killed for overrunning a submission's deadline does not.
+                            deaths = 0 if proc.graded or isinstance(res, TimedOut) else deaths + 1
+                            proc = None
+                        else:
+                            deaths = 0
+                        record(index, res)
             finally:
                 if proc is not None:
                     proc.close()
