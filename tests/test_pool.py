@@ -116,7 +116,12 @@ def test_verify_overlapped_starts_the_next_when_one_is_drained_and_yields_in_ord
             raise ValueError("a bad mutant")
         time.sleep(0.05)
         on_drained()  # handed out its last submission ...
-        time.sleep(0.3)  # ... and is still grading it
+        # ... and is still grading it: up to the next one's start (not a fixed sleep, which a
+        # busy machine could outlast), or a while when there is none to wait for.
+        nxt = {"a": "b", "b": "c"}.get(spec)
+        deadline = time.monotonic() + (30 if nxt else 0.2)
+        while time.monotonic() < deadline and not (nxt and ("start", nxt) in events):
+            time.sleep(0.01)
         with lock:
             events.append(("end", spec))
         return verify.VerifyReport(spec, [verify.VerifyRow(spec, "reference", "full marks", True)])
