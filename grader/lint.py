@@ -5,6 +5,8 @@ by `grader.spec` (its errors, with file and line, are lint problems), the refere
 only looked at, and the test files are read with `ast`. Checked:
 
 - `assignment.yaml` is valid; every `files:` entry is a file in `reference/<name>/`;
+- every library the reference imports at module level is named by `imports:` (else each
+  child start imports it again);
 - every test pytest would collect (`test_*` functions of `test_*.py`/`*_test.py` files, and of
   `Test*` classes) carries exactly one `@points(n, part=...)`, on itself, its class or the
   module's `pytestmark`, with a positive literal `n` and a `part` that assignment.yaml defines
@@ -128,6 +130,7 @@ def lint_assignment(*, spec: AssignmentSpec) -> LintReport:
     problems.extend(_part_problems(spec, tests, lines))
     problems.extend(_import_problems(spec))
     problems.extend(_declared_import_problems(spec, lines))
+    problems.extend(_undeclared_library_problems(spec))
     problems.sort(key=lambda p: (str(p.file), p.line or 0))  # stable: same line, found order
     return LintReport(spec.name, tuple(problems), tests=len(tests), parts=len(spec.parts))
 
@@ -162,6 +165,76 @@ def _declared_import_problems(spec: AssignmentSpec, lines: dict[str, int]) -> li
             line = lines.get(f"imports[{i}]") or lines.get("imports") or 1
             problems.append(LintProblem(spec.spec_file, line, f"imports: no module named {top!r} is installed"))
     return problems
+
+
+def _undeclared_library_problems(spec: AssignmentSpec) -> list[LintProblem]:
+    """A library the reference imports at module level that `imports:` does not name.
+
+    The zygote imports `imports:` once; anything else is imported again by every child that
+    loads the module, at each start (sklearn.metrics: about 0.6 s a time, several times a
+    grading). A library counts as named when it is a declared module, a package above one
+    (`PIL` for `PIL.Image`) or a module below one (`torch.nn` for `torch`).
+    """
+    import sys
+
+    ref = spec.reference_dir
+    if not ref.is_dir():
+        return []
+    declared = tuple(spec.imports) + ("numpy",)  # the zygote always imports numpy
+    own = {p.stem for p in ref.glob("*.py")} | {p.parent.name for p in ref.glob("*/__init__.py")}
+
+    def named(module: str) -> bool:
+        return any(
+            module == d or d.startswith(module + ".") or module.startswith(d + ".") for d in declared
+        )
+
+    problems: list[LintProblem] = []
+    for path in _python_files(ref):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except (SyntaxError, OSError, ValueError):
+            continue  # the grading's own import reports it
+        for node in _module_level(tree.body):
+            if isinstance(node, ast.Import):
+                modules = [(alias.name, alias.name) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                # `from scipy import ndimage`: what to declare is the submodule, when it is one.
+                modules = [(node.module, f"{node.module}.{node.names[0].name}")]
+            else:
+                continue
+            for module, suggestion in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names or top in own or top == "__future__" or named(module):
+                    continue
+                problems.append(
+                    LintProblem(
+                        path,
+                        node.lineno,
+                        f"imports `{module}` at module level, but assignment.yaml's `imports:` "
+                        f"does not name it, so every child start imports it again: add it, or the "
+                        f"module used (e.g. `{suggestion}`), to `imports:`",
+                    )
+                )
+    return problems
+
+
+def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements run when a module is imported: its body, into `if`/`try`/`with` blocks
+    (not `if TYPE_CHECKING:`), not into functions or classes."""
+    for node in body:
+        if isinstance(node, ast.If):
+            test = node.test
+            name = test.id if isinstance(test, ast.Name) else test.attr if isinstance(test, ast.Attribute) else ""
+            if name != "TYPE_CHECKING":
+                yield from _module_level(node.body)
+            yield from _module_level(node.orelse)
+        elif isinstance(node, ast.Try):
+            for block in (node.body, *(h.body for h in node.handlers), node.orelse, node.finalbody):
+                yield from _module_level(block)
+        elif isinstance(node, ast.With):
+            yield from _module_level(node.body)
+        else:
+            yield node
 
 
 def _reference_problems(spec: AssignmentSpec, lines: dict[str, int]) -> list[LintProblem]:

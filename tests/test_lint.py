@@ -434,3 +434,28 @@ def test_a_public_file_importing_from_the_hidden_tests_is_reported(toy: Path) ->
     _edit(hidden_test, "from grader", "from . import secrets_helper\nfrom grader")
     again = _lint(toy, "toy").stdout
     assert "test_public.py" in again and "test_hidden.py" not in again
+
+
+# ----------------------------------------------------------------------------------------------
+# Libraries the reference imports at module level are declared, so the zygote preloads them
+# ----------------------------------------------------------------------------------------------
+
+
+def test_a_library_the_reference_imports_but_imports_does_not_name_is_reported(toy: Path) -> None:
+    ref = toy / "reference" / "toy" / "toy.py"
+    _edit(
+        ref,
+        "import torch\n",
+        "import torch\nimport torch.nn.functional as F\nimport json\nfrom yaml import safe_load\n"
+        "if TYPE_CHECKING:\n    import sklearn\n\n\ndef later():\n    import scipy\n",
+    )
+    out = _lint(toy, "toy")
+    assert out.returncode == 1, out.stdout
+    line = _line_of(ref, "from yaml import")
+    assert f"toy.py:{line}: imports `yaml` at module level" in out.stdout
+    assert "`yaml.safe_load`" in out.stdout  # the submodule to declare, when it is one
+    # Below a declared package, the standard library, TYPE_CHECKING and function bodies: fine.
+    assert out.stdout.count("at module level") == 1, out.stdout
+    spec = _assignment(toy) / "assignment.yaml"
+    _edit(spec, "files: [toy.py]", "files: [toy.py]\nimports: [numpy, torch, yaml]")
+    assert _lint(toy, "toy").returncode == 0
