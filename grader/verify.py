@@ -144,7 +144,8 @@ def verify_assignment(
         # here (points per part, pass or fail per test) is the same without it, and mutants
         # fail property tests by design, so verify does not pay for it.
         graded = grade_in_workers(
-            spec, submissions, jobs=jobs, on_result=done, shrink=False, slots=slots, on_drained=on_drained
+            spec, submissions, jobs=jobs, on_result=done, shrink=False, slots=slots, on_drained=on_drained,
+            share_reference_runs=True,
         )
         # The rows in their order, each decided once every result is in (a rerun against the
         # reference's first run, whichever finished first).

@@ -263,14 +263,17 @@ def test_without_the_stand_in_the_message_names_the_piece_that_raised(check_spec
 
 
 def test_the_reference_is_trained_once_per_set_of_stand_ins_in_a_process(check_spec, tmp_path: Path) -> None:
-    from grader.checks.training import REFERENCE_RUNS
+    from grader.checks.training import REFERENCE_RUNS, TRAINING_DATA
 
     REFERENCE_RUNS.clear()
+    TRAINING_DATA.clear()
     run_session(check_spec, check_spec.reference_dir)
     assert len(REFERENCE_RUNS) == 1
     first = next(iter(REFERENCE_RUNS.values()))
+    data = list(TRAINING_DATA.values())
     assert run_session(check_spec, check_spec.reference_dir).score == 5.0
     assert list(REFERENCE_RUNS.values()) == [first]  # not trained again
+    assert len(data) == 1 and list(TRAINING_DATA.values())[0] is data[0]  # nor its data read again
     _write(tmp_path / "sub", {"code.py": BROKEN_LOOP})
     run_session(check_spec, tmp_path / "sub")
     assert len(REFERENCE_RUNS) == 2  # the train_epoch stand-in: a reference run of its own

@@ -61,6 +61,35 @@ def test_a_worker_runs_its_own_torch_and_blas_on_one_thread_and_so_does_a_single
     assert single.test("test_one_thread").passed  # torch's threads, set by the plugin itself
 
 
+def test_the_rerun_starts_first_in_another_process_and_shares_no_reference_runs(tmp_path: Path) -> None:
+    """verify's rerun of the reference: beside the first run at the start (no idle core at the
+    end), in another process, with the reference runs of its own (not the shared ones)."""
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(TOY_ROOT, root)
+    (root / "assignments" / "toy" / "tests" / "hidden" / "test_where.py").write_text(
+        "import os\n\nfrom grader.testing import points\n\n\n"
+        "@points(1, part=\"basics\")\ndef test_where(student):\n"
+        "    shared = os.environ.get(\"GRADER_SHARED_REFERENCE_RUNS\") is not None\n"
+        "    assert False, f\"pid={os.getpid()} shared={shared}\"\n"
+    )
+    spec = Project(root).load("toy")
+    subs = [("reference", spec.reference_dir)] + [(f"t{i}", spec.template_dir) for i in range(3)]
+    subs.append(("reference (again)", spec.reference_dir))
+    began: list[int] = []
+    results = grade_in_workers(spec, subs, jobs=2, on_begin=began.append, share_reference_runs=True)
+    assert set(began[:2]) == {0, 4}, began  # the rerun is not left for the end
+    said = {i: r.test("test_where").message for i, r in enumerate(results) if isinstance(r, GradeResult)}
+    assert len(said) == 5, results
+    first, again = said[0].split(), said[4].split()
+    assert first[0] != again[0], (first, again)  # two processes
+    assert first[1] == "shared=True" and again[1] == "shared=False"
+    assert all("shared=True" in said[i] for i in (1, 2, 3))
+    plain = grade_in_workers(spec, subs[:2], jobs=1, last_apart=False)  # batch: nothing shared
+    assert all(isinstance(r, GradeResult) and "shared=False" in r.test("test_where").message for r in plain)
+
+
 def test_calls_sharing_slots_never_grade_more_at_once_and_hear_when_drained(tmp_path: Path) -> None:
     """Two pools over one slot: one grading at a time in all; each says when it has handed out all."""
     import threading

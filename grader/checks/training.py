@@ -38,6 +38,7 @@ import torch
 
 from grader.checks import metrics
 from grader.checks.metrics import binary_auroc, cross_entropy
+from grader.checks.shared_runs import shared_or_trained
 from grader.runner.plugin import TRAINING_CHECK_ATTR
 from grader.sandbox.host.client import StudentError, StudentFailure
 
@@ -571,7 +572,10 @@ class TrainingCheck:
             result.pytest_config = request.config
             has_data = spec.data.generator is not None or spec.data.path is not None
             dirs = (request.getfixturevalue("data_dir"), request.getfixturevalue("heldout_dir")) if has_data else (None, None)
-            data = check.data(*dirs)
+            key = _module_key(request) + tuple(map(str, dirs))
+            if key not in TRAINING_DATA:
+                TRAINING_DATA[key] = check.data(*dirs)
+            data = TRAINING_DATA[key]
             # Fresh children with the same starting state for both, whatever earlier tests
             # left behind (objects, threads) or drew from the generators. The reference's is
             # made fresh only when it trains (below): its run may be known already.
@@ -587,11 +591,13 @@ class TrainingCheck:
                 substituted = set(result._student.substituted if result._student else [])
                 key = _reference_key(request, spec, config, substituted, dirs)
                 if key not in REFERENCE_RUNS:
-                    reference.sandbox.stop()
-                    reference.sandbox.seed(spec.data.seed)
-                    REFERENCE_RUNS[key] = check.train(
-                        reference, data, config, lambda part: _lost_by(check, part, substituted)
-                    )
+
+                    def train_reference() -> TrainingRun:
+                        reference.sandbox.stop()
+                        reference.sandbox.seed(spec.data.seed)
+                        return check.train(reference, data, config, lambda part: _lost_by(check, part, substituted))
+
+                    REFERENCE_RUNS[key] = shared_or_trained(key, train_reference)
                 result.reference = REFERENCE_RUNS[key]
             return result
 
@@ -601,18 +607,29 @@ class TrainingCheck:
 
 
 # The reference's runs, once per process: a process that grades many submissions of one
-# assignment (verify's workers, batch) trains the reference once for each set of stand-ins.
-# A run depends only on the reference, the check, its settings, the data and the seed.
+# assignment (verify's workers, batch) trains the reference once for each set of stand-ins
+# (verify's workers share them: grader/checks/shared_runs.py). A run depends only on the
+# reference, the check, its settings, the data and the seed.
 REFERENCE_RUNS: dict[tuple[Any, ...], TrainingRun] = {}
+
+
+# The checks' data, once per process: read and prepared in this process from the data set's
+# files, which no grading changes, and only ever sent to the children by value.
+TRAINING_DATA: dict[tuple[Any, ...], TrainingData] = {}
+
+
+def _module_key(request: pytest.FixtureRequest) -> tuple[str, str, str]:
+    """The test module, the fixture and a digest of the module's source (an edit changes it)."""
+    module = request.module
+    source = Path(module.__file__).read_bytes() if getattr(module, "__file__", None) else b""
+    return module.__name__, request.fixturename, hashlib.sha256(source).hexdigest()
 
 
 def _reference_key(
     request: pytest.FixtureRequest, spec: Any, config: Any, substituted: set[str], dirs: tuple[Any, Any]
 ) -> tuple[Any, ...]:
-    module = request.module
-    source = Path(module.__file__).read_bytes() if getattr(module, "__file__", None) else b""
     return (
-        str(spec.reference_dir), module.__name__, request.fixturename, hashlib.sha256(source).hexdigest(),
+        str(spec.reference_dir), *_module_key(request),
         tuple(sorted(substituted)), repr(config), spec.data.seed, tuple(map(str, dirs)),
         torch.cuda.is_available(), _tree_digest(Path(spec.reference_dir)),
     )  # fmt: skip

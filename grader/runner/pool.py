@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from grader.checks import shared_runs
 from grader.results import GradeResult
 from grader.runner.threads import ONE_THREAD_ENV
 
@@ -66,6 +67,7 @@ def grade_in_workers(
     shrink: bool = True,
     slots: threading.Semaphore | None = None,
     on_drained: Callable[[], None] | None = None,
+    share_reference_runs: bool = False,
 ) -> list[GradeResult | Exception]:
     """Grade each `(label, folder)` of `submissions`; results in the same order.
 
@@ -81,6 +83,8 @@ def grade_in_workers(
     at a time (each grading holds one); `on_drained()` is called once no submission is left to
     hand out, while the last ones are still being graded: `grader verify --all` starts the
     next assignment then, so its workers fill the cores the tail of this one leaves idle.
+    With `share_reference_runs` the workers share the reference's training runs
+    (grader/checks/shared_runs.py: for `grader verify`, whose submissions are trusted).
     """
     if not submissions:
         return []
@@ -96,14 +100,17 @@ def grade_in_workers(
 
     def take(worker: int) -> int | None:
         with lock:
-            for pos, index in enumerate(list(shared)[:2]):
-                if index == 0 and worker != 0 and apart is not None:
-                    continue  # the first submission is the first worker's, so `apart` avoids it
-                del shared[pos]
-                return index
+            # `apart` is the last worker's first job and the first submission the first
+            # worker's: two processes, graded side by side at the start, so the rerun does not
+            # leave a core idle at the end.
             if worker == n - 1 and apart is not None and not apart_taken:
                 apart_taken.append(True)
                 return apart
+            for pos, index in enumerate(list(shared)[:2]):
+                if index == 0 and worker != 0 and apart is not None:
+                    continue
+                del shared[pos]
+                return index
             return None
 
     said_drained: list[bool] = []
@@ -123,9 +130,15 @@ def grade_in_workers(
 
     with tempfile.TemporaryDirectory(prefix="grader-pool-") as tmp:
         out = Path(tmp)
+        runs = out / "reference-runs"
+        if share_reference_runs:
+            runs.mkdir()
 
         def run(worker: int) -> None:
             env = {**os.environ, **ONE_THREAD_ENV}
+            env.pop(shared_runs.ENV, None)
+            if share_reference_runs:
+                env[shared_runs.ENV] = str(runs)
             if worker_env:
                 env.update(worker_env(worker))
             proc: _Worker | None = None
@@ -142,7 +155,9 @@ def grade_in_workers(
                         if on_begin:
                             on_begin(index)
                         label, folder = submissions[index]
-                        res = proc.grade(index, label, Path(folder), timeout)
+                        # The rerun trains its own reference runs: sharing them would hide a
+                        # reference whose training does not reproduce across processes.
+                        res = proc.grade(index, label, Path(folder), timeout, private=index == apart)
                         if isinstance(res, GradingFailed) and not proc.alive():
                             # A process that died before grading anything counts (it may never
                             # start); one killed for overrunning a submission's deadline does not.
@@ -198,11 +213,14 @@ class _Worker:
         """True while the process runs."""
         return self.proc.poll() is None
 
-    def grade(self, index: int, label: str, folder: Path, timeout: float | None) -> GradeResult | Exception:
-        """Send one job and wait for its result, at most `timeout` seconds."""
+    def grade(
+        self, index: int, label: str, folder: Path, timeout: float | None, *, private: bool = False
+    ) -> GradeResult | Exception:
+        """Send one job and wait for its result, at most `timeout` seconds (`private`: with no
+        reference runs shared with the other workers)."""
         assert self.proc.stdin is not None
         try:
-            self.proc.stdin.write(json.dumps([index, label, str(folder)]) + "\n")
+            self.proc.stdin.write(json.dumps([index, label, str(folder), private]) + "\n")
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             return self._died()
@@ -267,11 +285,12 @@ def _watch_parent() -> None:
 
 
 def serve(spec_file: Path, out: Path, seed: int, *, shrink: bool = True) -> int:
-    """Grade the jobs `[index, label, folder]` read from stdin, one a line, until EOF.
+    """Grade the jobs `[index, label, folder, private]` read from stdin, one a line, until EOF.
 
     Each result is written as `<index>.json` in `out`, atomically, then the index is printed.
     `sys.path` and the hypothesis profile are put back after each grading, so one grading
-    leaves nothing behind for the next.
+    leaves nothing behind for the next. A `private` job neither reads nor adds to the reference
+    runs this process or the other workers made (grader/checks/shared_runs.py).
     """
     from hypothesis import settings
 
@@ -283,11 +302,12 @@ def serve(spec_file: Path, out: Path, seed: int, *, shrink: bool = True) -> int:
     for line in sys.stdin:
         if not line.strip():
             continue
-        index, label, folder = json.loads(line)
+        index, label, folder, *rest = json.loads(line)
         path_before = list(sys.path)
         profile_before = settings._current_profile  # noqa: SLF001 - restored after the grading
         try:
-            payload = run_session(spec, Path(folder), label=label, seed=seed, shrink=shrink).to_dict()
+            with shared_runs.private() if rest and rest[0] else contextlib.nullcontext():
+                payload = run_session(spec, Path(folder), label=label, seed=seed, shrink=shrink).to_dict()
         except Exception as exc:  # noqa: BLE001 - reported per job; the next job still runs
             payload = {"error": f"{type(exc).__name__}: {exc}"}
         finally:
