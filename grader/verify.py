@@ -130,14 +130,31 @@ def verify_assignment(
             on_start(len(jobs_list))
 
         results: dict[str, GradeResult] = {}
+        finished: set[str] = set()
+        waiting: dict[str, list[tuple[int, GradeResult | Exception]]] = {}  # by the result they need
         lock = threading.Lock()
 
-        def done(index: int, res: GradeResult | Exception) -> None:
+        def live_row(index: int, res: GradeResult | Exception) -> VerifyRow:
             name, kind, _folder, mutant = jobs_list[index]
+            return _row(name, kind, mutant, res, results)
+
+        def done(index: int, res: GradeResult | Exception) -> None:
+            # A row compared with another (the rerun with the first run, a notebook with its
+            # folder form) is told once that one is in: the rerun may well finish first.
+            name, kind, _folder, mutant = jobs_list[index]
+            rows = []
             with lock:
-                row = _row(name, kind, mutant, res, results)
+                need = _compared_with(kind, mutant)
+                if need is not None and need not in finished:
+                    waiting.setdefault(need, []).append((index, res))
+                else:
+                    rows.append(live_row(index, res))
+                key = name if kind == "mutant" else kind
+                finished.add(key)
+                rows.extend(live_row(i, r) for i, r in waiting.pop(key, []))
             if on_row:
-                on_row(row)
+                for row in rows:
+                    on_row(row)
 
         submissions = [(name, folder) for name, _kind, folder, _m in jobs_list]
         # Shrinking finds the smallest failing example for a student's message; every verdict
@@ -248,6 +265,15 @@ def _notebook_jobs(
             out.append((f"{m.name} (notebook)", "notebook-mutant", as_notebook(folders[m.name], m.name), m))
             break
     return out
+
+
+def _compared_with(kind: str, mutant: Any) -> str | None:
+    """The result a row of `kind` is compared with (its key in `_row`'s `results`), if any."""
+    if kind in ("rerun", "notebook"):
+        return "reference"
+    if kind == "notebook-mutant":
+        return mutant.name if mutant else None
+    return None
 
 
 def _row(name: str, kind: str, mutant: Any, res: GradeResult | Exception, results: dict[str, GradeResult]) -> VerifyRow:
