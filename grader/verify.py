@@ -162,7 +162,7 @@ def verify_assignment(
         # fail property tests by design, so verify does not pay for it.
         graded = grade_in_workers(
             spec, submissions, jobs=jobs, on_result=done, shrink=False, slots=slots, on_drained=on_drained,
-            share_reference_runs=True,
+            share_reference_runs=True, share_zygote=True,
         )
         # The rows in their order, each decided once every result is in (a rerun against the
         # reference's first run, whichever finished first).

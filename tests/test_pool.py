@@ -72,13 +72,16 @@ def test_the_rerun_starts_first_in_another_process_and_shares_no_reference_runs(
         "import os\n\nfrom grader.testing import points\n\n\n"
         "@points(1, part=\"basics\")\ndef test_where(student):\n"
         "    shared = os.environ.get(\"GRADER_SHARED_REFERENCE_RUNS\") is not None\n"
-        "    assert False, f\"pid={os.getpid()} shared={shared}\"\n"
+        "    zygote = os.environ.get(\"GRADER_ZYGOTE_SOCKET\")\n"
+        "    assert False, f\"pid={os.getpid()} shared={shared} zygote={zygote}\"\n"
     )
     spec = Project(root).load("toy")
     subs = [("reference", spec.reference_dir)] + [(f"t{i}", spec.template_dir) for i in range(3)]
     subs.append(("reference (again)", spec.reference_dir))
     began: list[int] = []
-    results = grade_in_workers(spec, subs, jobs=2, on_begin=began.append, share_reference_runs=True)
+    results = grade_in_workers(
+        spec, subs, jobs=2, on_begin=began.append, share_reference_runs=True, share_zygote=True
+    )
     assert set(began[:2]) == {0, 4}, began  # the rerun is not left for the end
     said = {i: r.test("test_where").message for i, r in enumerate(results) if isinstance(r, GradeResult)}
     assert len(said) == 5, results
@@ -86,8 +89,14 @@ def test_the_rerun_starts_first_in_another_process_and_shares_no_reference_runs(
     assert first[0] != again[0], (first, again)  # two processes
     assert first[1] == "shared=True" and again[1] == "shared=False"
     assert all("shared=True" in said[i] for i in (1, 2, 3))
+    # Both workers forked their children from the one zygote the pool started, ended since.
+    zygotes = {m.split()[2] for m in said.values()}
+    assert len(zygotes) == 1 and zygotes != {"zygote=None"}, zygotes
+    assert not Path(zygotes.pop().removeprefix("zygote=")).exists()
     plain = grade_in_workers(spec, subs[:2], jobs=1, last_apart=False)  # batch: nothing shared
-    assert all(isinstance(r, GradeResult) and "shared=False" in r.test("test_where").message for r in plain)
+    for r in plain:
+        assert isinstance(r, GradeResult)
+        assert r.test("test_where").message.split()[1:] == ["shared=False", "zygote=None"]
 
 
 def test_calls_sharing_slots_never_grade_more_at_once_and_hear_when_drained(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,7 @@ def grade_in_workers(
     slots: threading.Semaphore | None = None,
     on_drained: Callable[[], None] | None = None,
     share_reference_runs: bool = False,
+    share_zygote: bool = False,
 ) -> list[GradeResult | Exception]:
     """Grade each `(label, folder)` of `submissions`; results in the same order.
 
@@ -84,7 +85,9 @@ def grade_in_workers(
     hand out, while the last ones are still being graded: `grader verify --all` starts the
     next assignment then, so its workers fill the cores the tail of this one leaves idle.
     With `share_reference_runs` the workers share the reference's training runs
-    (grader/checks/shared_runs.py: for `grader verify`, whose submissions are trusted).
+    (grader/checks/shared_runs.py: for `grader verify`, whose submissions are trusted). With
+    `share_zygote` they fork their children from one zygote, started here as the workers start
+    (one import of the assignment's libraries instead of one per worker).
     """
     if not submissions:
         return []
@@ -128,7 +131,7 @@ def grade_in_workers(
         if on_result:
             on_result(index, res)
 
-    with tempfile.TemporaryDirectory(prefix="grader-pool-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="grader-pool-") as tmp, _zygote_for(spec, share_zygote) as zygote:
         out = Path(tmp)
         runs = out / "reference-runs"
         if share_reference_runs:
@@ -139,6 +142,8 @@ def grade_in_workers(
             env.pop(shared_runs.ENV, None)
             if share_reference_runs:
                 env[shared_runs.ENV] = str(runs)
+            if zygote is not None:
+                env[ZYGOTE_SOCKET_ENV] = zygote
             if worker_env:
                 env.update(worker_env(worker))
             proc: _Worker | None = None
@@ -184,6 +189,31 @@ def grade_in_workers(
 
 
 _LAST_FAILURE: dict[int, str] = {}
+ZYGOTE_SOCKET_ENV = "GRADER_ZYGOTE_SOCKET"  # grader/sandbox/host/zygote.py: `shared`
+
+
+@contextlib.contextmanager
+def _zygote_for(spec: Any, share: bool) -> Iterator[str | None]:
+    """The address of a zygote for the workers to share, ended on leaving; None when there is
+    none to share (then each worker starts its own, as it does when this one cannot be reached)."""
+    from grader.sandbox.host import zygote
+    from grader.sandbox.host.launcher import zygote_env
+
+    imports = getattr(spec, "imports", None)
+    if not share or imports is None or zygote.enabled() is not None or os.environ.get(ZYGOTE_SOCKET_ENV):
+        yield None
+        return
+    try:
+        # Not waited for: its socket is bound before it imports, and the workers' first
+        # children are asked for once their own imports are done.
+        z = zygote.Zygote.start(zygote_env(), listen=True, imports=tuple(imports), wait=False)
+    except (zygote.ZygoteError, OSError):
+        yield None
+        return
+    try:
+        yield z.address
+    finally:
+        z.close()
 
 
 class _Worker:

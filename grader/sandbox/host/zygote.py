@@ -320,9 +320,12 @@ class Zygote:
         listen: bool = False,
         timeout: float = 180.0,
         imports: tuple[str, ...] = DEFAULT_IMPORTS,
+        wait: bool = True,
     ) -> Zygote:
         """Start a zygote process that preloads `imports` (numpy always); with `listen`,
-        other processes may connect to `address`."""
+        other processes may connect to `address`. Without `wait`, it returns at once (its
+        socket is bound before it imports anything, so others may connect already): call
+        `ready()` before using it from this process."""
         folder = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         cmd = [
@@ -342,21 +345,28 @@ class Zygote:
         z = cls(ours, proc, folder)
         z.address = address
         z.imports = tuple(imports)
-        t0 = time.perf_counter()
-        ours.settimeout(timeout)
-        try:
-            hello = json.loads(ours.recv(_MAX_MESSAGE) or b"{}")
-        except (OSError, ValueError) as exc:
-            z.close()
-            raise ZygoteError(f"the zygote did not start ({exc}): {z._log_tail()}") from None
-        if hello.get("op") != "ready":
-            tail = z._log_tail()
-            z.close()
-            raise ZygoteError(f"the zygote did not start: {tail}")
-        ours.settimeout(None)
-        z.start_seconds = time.perf_counter() - t0
-        z._start_reader()
+        if wait:
+            z.ready(timeout)
         return z
+
+    def ready(self, timeout: float = 180.0) -> None:
+        """Wait for the zygote this process started to have preloaded its modules."""
+        if self._reader is not None:
+            return
+        t0 = time.perf_counter()
+        self.sock.settimeout(timeout)
+        try:
+            hello = json.loads(self.sock.recv(_MAX_MESSAGE) or b"{}")
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise ZygoteError(f"the zygote did not start ({exc}): {self._log_tail()}") from None
+        if hello.get("op") != "ready":
+            tail = self._log_tail()
+            self.close()
+            raise ZygoteError(f"the zygote did not start: {tail}")
+        self.sock.settimeout(None)
+        self.start_seconds = time.perf_counter() - t0
+        self._start_reader()
 
     @classmethod
     def connect(cls, address: str) -> Zygote:
