@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from grader.results import GradeResult
 from grader.runner.pool import GradingFailed, grade_in_workers
@@ -38,22 +39,29 @@ def test_a_grading_process_that_dies_fails_its_submissions_with_its_error(tmp_pa
     assert all(isinstance(r, GradingFailed) and "grading process failed (exit" in str(r) for r in results)
 
 
-def test_a_worker_runs_its_own_torch_and_blas_on_one_thread_and_so_does_a_single_grading(tmp_path: Path) -> None:
-    """The grading process waits on its children: spinning thread pools of its own steal their cores."""
+def _toy_with_hidden_test(tmp_path: Path, name: str, source: str) -> Any:
+    """A copy of the toy project with one more hidden test file; its spec."""
     import shutil
-
-    from grader.runner.session import run_session
 
     root = tmp_path / "project"
     shutil.copytree(TOY_ROOT, root)
-    (root / "assignments" / "toy" / "tests" / "hidden" / "test_threads.py").write_text(
+    (root / "assignments" / "toy" / "tests" / "hidden" / name).write_text(source)
+    return Project(root).load("toy")
+
+
+def test_a_worker_runs_its_own_torch_and_blas_on_one_thread_and_so_does_a_single_grading(tmp_path: Path) -> None:
+    """The grading process waits on its children: spinning thread pools of its own steal their cores."""
+    from grader.runner.session import run_session
+
+    spec = _toy_with_hidden_test(
+        tmp_path,
+        "test_threads.py",
         "import os\n\nimport torch\n\nfrom grader.testing import points\n\n\n"
         "@points(1, part=\"basics\")\ndef test_one_thread(student):\n"
         "    assert torch.get_num_threads() == 1, torch.get_num_threads()\n\n\n"
         "@points(1, part=\"basics\")\ndef test_blas_env(student):\n"
-        "    assert os.environ.get(\"OPENBLAS_NUM_THREADS\") == \"1\"\n"
+        "    assert os.environ.get(\"OPENBLAS_NUM_THREADS\") == \"1\"\n",
     )
-    spec = Project(root).load("toy")
     pooled = grade_in_workers(spec, [("reference", spec.reference_dir)], jobs=1)[0]
     assert isinstance(pooled, GradeResult)
     assert pooled.test("test_one_thread").passed and pooled.test("test_blas_env").passed
@@ -64,18 +72,15 @@ def test_a_worker_runs_its_own_torch_and_blas_on_one_thread_and_so_does_a_single
 def test_the_rerun_starts_first_in_another_process_and_shares_no_reference_runs(tmp_path: Path) -> None:
     """verify's rerun of the reference: beside the first run at the start (no idle core at the
     end), in another process, with the reference runs of its own (not the shared ones)."""
-    import shutil
-
-    root = tmp_path / "project"
-    shutil.copytree(TOY_ROOT, root)
-    (root / "assignments" / "toy" / "tests" / "hidden" / "test_where.py").write_text(
+    spec = _toy_with_hidden_test(
+        tmp_path,
+        "test_where.py",
         "import os\n\nfrom grader.testing import points\n\n\n"
         "@points(1, part=\"basics\")\ndef test_where(student):\n"
         "    shared = os.environ.get(\"GRADER_SHARED_REFERENCE_RUNS\") is not None\n"
         "    zygote = os.environ.get(\"GRADER_ZYGOTE_SOCKET\")\n"
-        "    assert False, f\"pid={os.getpid()} shared={shared} zygote={zygote}\"\n"
+        "    assert False, f\"pid={os.getpid()} shared={shared} zygote={zygote}\"\n",
     )
-    spec = Project(root).load("toy")
     subs = [("reference", spec.reference_dir)] + [(f"t{i}", spec.template_dir) for i in range(3)]
     subs.append(("reference (again)", spec.reference_dir))
     began: list[int] = []
