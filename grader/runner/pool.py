@@ -30,6 +30,7 @@ from typing import Any
 from grader.checks import shared_runs
 from grader.results import GradeResult
 from grader.runner.threads import ONE_THREAD_ENV
+from grader.sandbox.host.zygote import SOCKET_ENV as ZYGOTE_SOCKET_ENV
 
 # A worker that dies this many times in a row without grading anything stops taking work
 # (a broken assignment.yaml would otherwise restart it once per submission).
@@ -189,7 +190,6 @@ def grade_in_workers(
 
 
 _LAST_FAILURE: dict[int, str] = {}
-ZYGOTE_SOCKET_ENV = "GRADER_ZYGOTE_SOCKET"  # grader/sandbox/host/zygote.py: `shared`
 
 
 @contextlib.contextmanager

@@ -497,6 +497,8 @@ _shared: dict[tuple[str, ...], Zygote] = {}
 _shared_lock = threading.Lock()
 _failure: str | None = None
 _SOCKET_KEY = ("<GRADER_ZYGOTE_SOCKET>",)
+# A zygote another process started with `listen=True`, for this process to use (`shared`).
+SOCKET_ENV = "GRADER_ZYGOTE_SOCKET"
 
 
 def enabled() -> str | None:
@@ -516,7 +518,7 @@ def shared(env: dict[str, str], imports: tuple[str, ...] = DEFAULT_IMPORTS) -> Z
     global _failure
     if enabled() is not None:
         return None
-    address = os.environ.get("GRADER_ZYGOTE_SOCKET")
+    address = os.environ.get(SOCKET_ENV)
     key = _SOCKET_KEY if address else tuple(imports)
     with _shared_lock:
         current = _shared.pop(key, None)
@@ -540,7 +542,7 @@ def shared(env: dict[str, str], imports: tuple[str, ...] = DEFAULT_IMPORTS) -> Z
 def prestart(env: dict[str, str], imports: tuple[str, ...] = DEFAULT_IMPORTS) -> threading.Thread | None:
     """Start this process's zygote for `imports` in the background (its imports overlap with
     whatever the caller does meanwhile); `shared` waits for it. None when there is none to start."""
-    if enabled() is not None or os.environ.get("GRADER_ZYGOTE_SOCKET"):
+    if enabled() is not None or os.environ.get(SOCKET_ENV):
         return None
     with _shared_lock:
         current = _shared.get(tuple(imports))
